@@ -1,0 +1,40 @@
+/*
+ * cfg.h - helpers shared by the lbd and lb-failoverd config loaders
+ * (both libconfig): duration syntax and error collection.
+ */
+#ifndef LB_CFG_H
+#define LB_CFG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libconfig.h>
+
+/*
+ * Parses a duration: a non-negative integer number of milliseconds, or a
+ * string "<digits><unit>" with unit ms, s, m or h ("250ms", "3s", "5m",
+ * "1h").  No spaces, no sign, no fractions.  Stores milliseconds in *ms.
+ * Returns 0, or -1 with errno EINVAL (bad syntax) or ERANGE (overflow).
+ */
+int cfg_duration_parse(const char *s, uint64_t *ms);
+
+/*
+ * Reads a duration setting (int or string) into *ms.  Returns 0, or -1
+ * with a message in `why` (size `whylen`) naming the problem.
+ */
+int cfg_duration_setting(const config_setting_t *s, uint64_t *ms,
+    char *why, size_t whylen);
+
+/* Collected "FILE:LINE: message" errors of one load. */
+struct cfg_errors {
+	char	**msg;
+	size_t	  n;
+	size_t	  cap;
+};
+
+/* Appends "file:line: <fmt>" (line 0 prints as file:0).  Never fails. */
+void cfg_error(struct cfg_errors *e, const char *file, int line,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void cfg_errors_free(struct cfg_errors *e);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+ * shm-t.h - layout of the shared-memory table.
+ *
+ * One fixed-size region, mapped MAP_SHARED|MAP_ANONYMOUS by the lbd master
+ * before it forks workers, so every process sees the same bytes at the same
+ * address.  It is the single source of global truth: every balancing
+ * decision reads it and every connection is counted in it.
+ *
+ * Who writes what:
+ *   - identity fields (names, address, pool membership, algorithm): the
+ *     master only, while holding the pool lock;
+ *   - admin, weight, maxconn: the master (config, control socket);
+ *   - health: the master's checker (and workers for passive detection);
+ *   - active counts and totals: workers, with atomic adds;
+ *   - smooth round-robin state (rr_current): whoever holds the pool lock.
+ *
+ * Every worker has a slot; it counts its own share of each server's active
+ * connections in that slot, so when a worker dies the master subtracts the
+ * dead slot's shares from the global counts and the table never drifts.
+ *
+ * Servers are never moved: a server is an index into servers[] that stays
+ * valid for the life of the master.  A pool lists its servers by index in
+ * config order.
+ */
+#ifndef LB_SHM_T_H
+#define LB_SHM_T_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define SHM_MAGIC		0x4c425348u	/* "LBSH" */
+#define SHM_VERSION		1u
+#define SHM_NAME_MAX		48	/* pool/server/listener names, with NUL */
+#define SHM_MAX_POOLS		64
+#define SHM_MAX_SERVERS		1024	/* across all pools */
+#define SHM_POOL_MAX_SERVERS	256
+#define SHM_MAX_WORKERS		128	/* slots; old + new generation on reload */
+#define SHM_NONE		UINT32_MAX
+
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "lock-free 32-bit atomics");
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "lock-free 64-bit atomics");
+
+enum shm_admin {
+	SHM_ADMIN_READY = 0,	/* takes new connections */
+	SHM_ADMIN_DRAIN = 1,	/* keeps existing ones, takes no new ones */
+	SHM_ADMIN_MAINT = 2,	/* no traffic, no health checks */
+};
+
+enum shm_health {
+	SHM_HEALTH_UP = 0,
+	SHM_HEALTH_DOWN = 1,
+};
+
+enum bal_algo {
+	BAL_ROUNDROBIN = 0,	/* smooth weighted, one global sequence */
+	BAL_RANDOM = 1,		/* uniform weighted */
+	BAL_LEASTCONN = 2,	/* fewest active / weight, ties round-robin */
+	BAL_P2C = 3,		/* power of two random choices */
+	BAL_FIRST = 4,		/* first usable in config order */
+	BAL__COUNT
+};
+
+struct shm_server {
+	/* Identity: master only. */
+	char			pool[SHM_NAME_MAX];
+	char			name[SHM_NAME_MAX];
+	struct sockaddr_storage	addr;
+	uint32_t		addrlen;
+	uint32_t		pool_idx;
+	_Atomic uint32_t	in_use;		/* 0: free slot / removed */
+	uint32_t		backup;		/* 1: used only when no primary is */
+
+	/* Steering: master. */
+	_Atomic uint32_t	admin;		/* enum shm_admin */
+	_Atomic uint32_t	health;		/* enum shm_health */
+	_Atomic uint32_t	weight;		/* configured, 0..256 */
+	_Atomic uint32_t	eff_weight;	/* what balancing uses (slow start) */
+	_Atomic uint32_t	maxconn;	/* 0 = unlimited */
+	_Atomic uint32_t	consec_failures; /* passive detection */
+
+	/* Load: workers, atomic adds. */
+	_Atomic int32_t		active;		/* across all workers */
+	uint32_t		pad0;
+	_Atomic uint64_t	conns_total;
+	_Atomic uint64_t	failures;	/* failed connects */
+	_Atomic uint64_t	bytes_in;	/* client -> server */
+	_Atomic uint64_t	bytes_out;	/* server -> client */
+	_Atomic int64_t		last_check_ms;	/* wall clock, 0 = never */
+	_Atomic int64_t		last_change_ms;	/* wall clock */
+
+	/* Smooth weighted round robin: under the pool lock. */
+	int64_t			rr_current;
+
+	uint8_t			reserved[64];	/* health/flap state (issue 3) */
+};
+
+struct shm_pool {
+	char			name[SHM_NAME_MAX];
+	_Atomic uint32_t	in_use;
+	uint32_t		algorithm;	/* enum bal_algo */
+	uint32_t		retries;
+	_Atomic uint32_t	nservers;	/* valid entries in servers[] */
+	uint32_t		servers[SHM_POOL_MAX_SERVERS]; /* server indexes */
+	pthread_mutex_t		lock;		/* robust, process-shared */
+	uint8_t			lock_pad[64 - sizeof(pthread_mutex_t) % 64];
+	_Atomic uint64_t	rr_seq;		/* tie-break offset for leastconn */
+	_Atomic uint64_t	conns_total;
+	_Atomic uint64_t	no_server;	/* clients closed: nothing usable */
+	uint8_t			reserved[64];
+};
+
+struct shm_worker {
+	_Atomic int32_t		pid;		/* 0 = free slot */
+	uint32_t		generation;
+	int64_t			started_ms;	/* wall clock */
+	_Atomic int32_t		active;		/* this worker's sessions */
+	uint32_t		pad0;
+	_Atomic uint64_t	conns_total;
+	/* This worker's share of servers[i].active. */
+	_Atomic int32_t		server_active[SHM_MAX_SERVERS];
+};
+
+struct shm_table {
+	uint32_t		magic;
+	uint32_t		version;
+	uint64_t		size;		/* sizeof(struct shm_table) */
+	_Atomic int32_t		active;		/* all proxied connections */
+	_Atomic uint32_t	maxconn;	/* global cap, 0 = unlimited */
+	_Atomic uint64_t	conns_total;
+	_Atomic uint64_t	maxconn_rejects; /* clients closed at global cap */
+	_Atomic uint32_t	generation;
+	uint32_t		pad0;
+	int64_t			started_ms;	/* wall clock */
+	uint8_t			reserved[64];
+	struct shm_pool		pools[SHM_MAX_POOLS];
+	struct shm_server	servers[SHM_MAX_SERVERS];
+	struct shm_worker	workers[SHM_MAX_WORKERS];
+};
+
+_Static_assert(sizeof(struct shm_server) % 8 == 0, "shm_server aligned");
+_Static_assert(sizeof(struct shm_worker) ==
+    24 + 8 + 4 * SHM_MAX_SERVERS, "shm_worker layout");
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * conf-t.h - lbd's validated configuration.
+ *
+ * Flat and self-contained: built by conf_load() in the master and
+ * inherited by workers through fork.  Runtime state (fds, events, counts)
+ * never lives here; it lives in the worker, the master, or the shared table.
+ */
+#ifndef LB_CONF_T_H
+#define LB_CONF_T_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "shm-t.h"
+
+#define CONF_PATH_MAX	108	/* sun_path */
+
+struct conf_server {
+	char			name[SHM_NAME_MAX];
+	char			address[64];	/* as written, for messages */
+	struct sockaddr_storage	addr;
+	socklen_t		addrlen;
+	uint32_t		weight;		/* 0..256, default 1 */
+	uint32_t		maxconn;	/* 0 = unlimited (default) */
+	bool			backup;		/* default false */
+	int			line;
+};
+
+struct conf_pool {
+	char			name[SHM_NAME_MAX];
+	enum bal_algo		algorithm;	/* default roundrobin */
+	uint32_t		retries;	/* 0..16, default 2 */
+	struct conf_server	*servers;
+	uint32_t		nservers;	/* 1..SHM_POOL_MAX_SERVERS */
+	int			line;
+};
+
+struct conf_listener {
+	char			name[SHM_NAME_MAX];
+	char			bind[64];	/* as written */
+	struct sockaddr_storage	addr;
+	socklen_t		addrlen;
+	char			pool[SHM_NAME_MAX];
+	uint32_t		pool_idx;	/* index into conf.pools */
+	int			backlog;	/* 1..65535, default 4096 */
+	bool			freebind;	/* IP_FREEBIND: bind a VIP not yet here */
+	int			line;
+};
+
+struct conf {
+	char			path[4096];	/* the file this came from */
+	uint32_t		workers;	/* 0 in file = online CPUs; resolved >= 1 */
+	uint32_t		maxconn;	/* 1..1000000, default 10000 */
+	char			control_socket[CONF_PATH_MAX];
+	int			log_facility;	/* LOG_DAEMON default */
+	bool			log_connections; /* default true */
+	uint64_t		connect_timeout_ms;	/* default 3s */
+	uint64_t		idle_timeout_ms;	/* default 5m */
+	uint64_t		drain_timeout_ms;	/* default 30s */
+	struct conf_pool	*pools;
+	uint32_t		npools;
+	struct conf_listener	*listeners;
+	uint32_t		nlisteners;
+};
+
+#endif
