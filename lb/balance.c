@@ -1,0 +1,312 @@
+/*
+ * balance.c - choosing a server for a new connection.
+ *
+ * Runs in workers.  Every algorithm reads the shared table, so its
+ * decisions are global: fewest connections means fewest across all
+ * workers, and round robin is one sequence for all of them.
+ *
+ * Cost of one pick: one lock-free scan of the pool's list (O(servers in
+ * the pool)) to gather the candidates on the stack, then O(candidates) for
+ * the choice.  No allocation and no system call; only roundrobin takes
+ * the pool lock (a futex, uncontended in the common case), because its
+ * state is a read-modify-write of every candidate.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "balance.h"
+#include "shm.h"
+
+/*
+ * How many times a pick may lose the race for a server's last free place
+ * (another worker filled it between our choice and our acquire) before it
+ * gives up.  Each loss makes that server look full to the next scan, so a
+ * handful is plenty.
+ */
+#define BAL_ACQUIRE_TRIES	8
+
+struct bal_cand {
+	uint32_t	 idx;		/* server index */
+	uint32_t	 weight;	/* eff_weight snapshot, > 0 */
+};
+
+/* The candidates of one pick, in config order. */
+struct bal_set {
+	struct bal_cand	 c[SHM_POOL_MAX_SERVERS];
+	uint32_t	 n;
+	uint32_t	 total;		/* sum of weights, <= 256 * 256 */
+};
+
+/* xorshift64*: fast, good enough for spreading load, state never 0. */
+static uint64_t
+bal_rand(struct bal_ctx *ctx)
+{
+	uint64_t	 x = ctx->rng;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	ctx->rng = x;
+	return x * UINT64_C(0x2545F4914F6CDD1D);
+}
+
+/* Uniform-enough integer in [0, n), n > 0 and < 2^32, without division. */
+static uint32_t
+bal_rand_below(struct bal_ctx *ctx, uint32_t n)
+{
+	return (uint32_t)(((bal_rand(ctx) >> 32) * (uint64_t)n) >> 32);
+}
+
+/*
+ * Worker, once after fork: binds ctx to the table and the worker's slot
+ * and seeds the generator from getrandom(), or from time and pid if that
+ * fails, so workers do not share a sequence.
+ */
+void
+bal_ctx_init(struct bal_ctx *ctx, struct shm_table *t, uint32_t slot)
+{
+	uint64_t	 seed = 0;
+
+	ctx->t = t;
+	ctx->slot = slot;
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(seed)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^
+		    (uint64_t)ts.tv_nsec;
+	}
+	/* splitmix64 finaliser: spreads close seeds (time^pid) apart. */
+	seed ^= seed >> 30;
+	seed *= UINT64_C(0xBF58476D1CE4E5B9);
+	seed ^= seed >> 27;
+	seed *= UINT64_C(0x94D049BB133111EB);
+	seed ^= seed >> 31;
+	ctx->rng = seed != 0 ? seed : UINT64_C(0x9E3779B97F4A7C15);
+}
+
+static bool
+bal_excluded(uint32_t idx, const uint32_t *exclude, size_t nexclude)
+{
+	size_t	 i;
+
+	for (i = 0; i < nexclude; i++)
+		if (exclude[i] == idx)
+			return true;
+	return false;
+}
+
+/*
+ * Fills `set` with pool `p`'s usable servers that are not excluded and
+ * whose backup flag equals `backup`, in config order.  Lock-free: see
+ * shm.c for why a concurrent add/remove cannot make this read outside the
+ * table.
+ */
+static void
+bal_gather(const struct shm_table *t, const struct shm_pool *p, bool backup,
+    const uint32_t *exclude, size_t nexclude, struct bal_set *set)
+{
+	uint32_t	 k, n, idx, w;
+
+	set->n = 0;
+	set->total = 0;
+	n = atomic_load_explicit(&p->nservers, memory_order_acquire);
+	if (n > SHM_POOL_MAX_SERVERS)
+		n = SHM_POOL_MAX_SERVERS;
+	for (k = 0; k < n; k++) {
+		idx = __atomic_load_n(&p->servers[k], __ATOMIC_RELAXED);
+		if (!shm_server_usable(t, idx) ||
+		    (t->servers[idx].backup != 0) != backup ||
+		    bal_excluded(idx, exclude, nexclude))
+			continue;
+		w = atomic_load_explicit(&t->servers[idx].eff_weight,
+		    memory_order_relaxed);
+		if (w == 0 || w > 256)	/* changed since usable(); or bogus */
+			continue;
+		set->c[set->n].idx = idx;
+		set->c[set->n].weight = w;
+		set->n++;
+		set->total += w;
+	}
+}
+
+/*
+ * Smooth weighted round robin (nginx): every candidate's current grows by
+ * its weight, the largest wins and pays back the total.  Over any cycle of
+ * `total` picks each server gets exactly its weight, interleaved.  The
+ * state lives in the table, under the pool lock, so all workers share one
+ * sequence.  Returns the index into set->c.
+ */
+static uint32_t
+bal_choose_rr(struct bal_ctx *ctx, uint32_t pool_idx,
+    const struct bal_set *set)
+{
+	struct shm_server	*s;
+	uint32_t		 i, best = 0;
+	int64_t			 best_cur = INT64_MIN;
+
+	shm_pool_lock(ctx->t, pool_idx);
+	for (i = 0; i < set->n; i++) {
+		s = &ctx->t->servers[set->c[i].idx];
+		s->rr_current += set->c[i].weight;
+		if (s->rr_current > best_cur) {
+			best_cur = s->rr_current;
+			best = i;
+		}
+	}
+	ctx->t->servers[set->c[best].idx].rr_current -= set->total;
+	shm_pool_unlock(ctx->t, pool_idx);
+	return best;
+}
+
+static int64_t
+bal_active(const struct shm_table *t, uint32_t idx)
+{
+	return atomic_load_explicit(&t->servers[idx].active,
+	    memory_order_relaxed);
+}
+
+/*
+ * True when candidate a is strictly less loaded than b per unit of
+ * weight: a.active / a.w < b.active / b.w, compared as 64-bit products.
+ */
+static bool
+bal_lighter(const struct shm_table *t, const struct bal_cand *a,
+    const struct bal_cand *b)
+{
+	return bal_active(t, a->idx) * (int64_t)b->weight <
+	    bal_active(t, b->idx) * (int64_t)a->weight;
+}
+
+/*
+ * Weighted least connections.  The scan starts at an offset taken from
+ * the pool's shared rr_seq, and only a strictly lighter server displaces
+ * the current best, so servers tied for lightest take new connections in
+ * turn.  Returns the index into set->c.
+ */
+static uint32_t
+bal_choose_leastconn(struct bal_ctx *ctx, struct shm_pool *p,
+    const struct bal_set *set)
+{
+	uint32_t	 i, k, start, best;
+
+	start = (uint32_t)(atomic_fetch_add_explicit(&p->rr_seq, 1,
+	    memory_order_relaxed) % set->n);
+	best = start;
+	for (i = 1; i < set->n; i++) {
+		k = (start + i) % set->n;
+		if (bal_lighter(ctx->t, &set->c[k], &set->c[best]))
+			best = k;
+	}
+	return best;
+}
+
+/*
+ * Draws a candidate with probability weight / total, ignoring `skip`
+ * (pass set->n to skip none; `skip_w` is its weight).  Returns the index
+ * into set->c.
+ */
+static uint32_t
+bal_draw(struct bal_ctx *ctx, const struct bal_set *set, uint32_t skip,
+    uint32_t skip_w)
+{
+	uint32_t	 i, r;
+
+	r = bal_rand_below(ctx, set->total - skip_w);
+	for (i = 0; i < set->n; i++) {
+		if (i == skip)
+			continue;
+		if (r < set->c[i].weight)
+			return i;
+		r -= set->c[i].weight;
+	}
+	return set->n - 1 == skip ? set->n - 2 : set->n - 1; /* not reached */
+}
+
+/*
+ * Power of two choices: two distinct candidates drawn at random
+ * (weighted), the less loaded per weight wins, the first on a tie.
+ * Returns the index into set->c.
+ */
+static uint32_t
+bal_choose_p2c(struct bal_ctx *ctx, const struct bal_set *set)
+{
+	uint32_t	 a, b;
+
+	a = bal_draw(ctx, set, set->n, 0);
+	if (set->n == 1)
+		return a;
+	b = bal_draw(ctx, set, a, set->c[a].weight);
+	return bal_lighter(ctx->t, &set->c[b], &set->c[a]) ? b : a;
+}
+
+/* Dispatches to the pool's algorithm; set->n > 0.  Index into set->c. */
+static uint32_t
+bal_choose(struct bal_ctx *ctx, uint32_t pool_idx, struct shm_pool *p,
+    const struct bal_set *set)
+{
+	switch (p->algorithm) {
+	case BAL_RANDOM:
+		return bal_draw(ctx, set, set->n, 0);
+	case BAL_LEASTCONN:
+		return bal_choose_leastconn(ctx, p, set);
+	case BAL_P2C:
+		return bal_choose_p2c(ctx, set);
+	case BAL_FIRST:
+		return 0;
+	case BAL_ROUNDROBIN:
+	default:
+		return bal_choose_rr(ctx, pool_idx, set);
+	}
+}
+
+/*
+ * Worker: picks a usable server of pool `pool_idx` not in exclude[] with
+ * the pool's algorithm (primaries first; backups only when no primary is
+ * a candidate) and counts the connection on it.  If another worker took
+ * the server's last place between the choice and the acquire, it chooses
+ * again, at most BAL_ACQUIRE_TRIES times: maxconn is never exceeded.
+ * Returns the server index, or -1 with errno ENOENT (nothing usable),
+ * EAGAIN (lost every race) or EINVAL (no such pool).
+ */
+int
+bal_pick(struct bal_ctx *ctx, uint32_t pool_idx,
+    const uint32_t *exclude, size_t nexclude)
+{
+	struct bal_set	 set;
+	struct shm_pool	*p;
+	uint32_t	 idx;
+	int		 tries;
+
+	if (pool_idx >= SHM_MAX_POOLS ||
+	    !atomic_load_explicit(&ctx->t->pools[pool_idx].in_use,
+	    memory_order_acquire)) {
+		errno = EINVAL;
+		return -1;
+	}
+	p = &ctx->t->pools[pool_idx];
+	for (tries = 0; tries < BAL_ACQUIRE_TRIES; tries++) {
+		bal_gather(ctx->t, p, false, exclude, nexclude, &set);
+		if (set.n == 0)
+			bal_gather(ctx->t, p, true, exclude, nexclude, &set);
+		if (set.n == 0) {
+			errno = ENOENT;
+			return -1;
+		}
+		idx = set.c[bal_choose(ctx, pool_idx, p, &set)].idx;
+		if (shm_server_acquire(ctx->t, ctx->slot, idx) == -1)
+			continue;
+		/* The slot may have been removed and reused meanwhile. */
+		if (ctx->t->servers[idx].pool_idx == pool_idx)
+			return (int)idx;
+		shm_server_release(ctx->t, ctx->slot, idx);
+	}
+	errno = EAGAIN;
+	return -1;
+}
