@@ -14,7 +14,7 @@
 
 #define ADDR_STRLEN	64	/* "[ipv6]:port" plus NUL fits */
 
-/* Parses `s`.  Returns 0 and fills *ss/*len, or -1 with errno EINVAL. */
+/* Parses `s`.  Returns 0 and fills *ss and *len, or -1 with errno EINVAL. */
 int addr_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len);
 
 /* Formats as "1.2.3.4:80" or "[::1]:80" into buf (>= ADDR_STRLEN). */

@@ -37,4 +37,16 @@ void cfg_error(struct cfg_errors *e, const char *file, int line,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void cfg_errors_free(struct cfg_errors *e);
 
+/*
+ * Pre-scans libconfig source text (`len` bytes) for what libconfig 1.5
+ * gets silently wrong or does on its own: a plain integer literal outside
+ * 32 bits (libconfig truncates it: 4294967297 reads as 1), an "L" literal
+ * outside 64 bits (it saturates), a NUL byte (the rest is ignored), and
+ * @include (it would open any file).  Appends "file:LINE: ..." for each
+ * and returns how many it found.  Sets *noparse when the text must not be
+ * handed to libconfig at all (NUL byte, @include).
+ */
+size_t cfg_scan_text(const char *text, size_t len, const char *file,
+    struct cfg_errors *e, int *noparse);
+
 #endif
