@@ -25,6 +25,8 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* log_err: LOG_ERR with strerror(errno) appended. */
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* log_errx: LOG_ERR without errno. */
+void log_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fatal(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...)
