@@ -33,6 +33,7 @@
 struct bal_cand {
 	uint32_t	 idx;		/* server index */
 	uint32_t	 weight;	/* eff_weight snapshot, > 0 */
+	int64_t		 active;	/* active snapshot, for comparisons */
 };
 
 /* The candidates of one pick, in config order. */
@@ -131,6 +132,8 @@ bal_gather(const struct shm_table *t, const struct shm_pool *p, bool backup,
 			continue;
 		set->c[set->n].idx = idx;
 		set->c[set->n].weight = w;
+		set->c[set->n].active = atomic_load_explicit(
+		    &t->servers[idx].active, memory_order_relaxed);
 		set->n++;
 		set->total += w;
 	}
@@ -165,46 +168,50 @@ bal_choose_rr(struct bal_ctx *ctx, uint32_t pool_idx,
 	return best;
 }
 
-static int64_t
-bal_active(const struct shm_table *t, uint32_t idx)
-{
-	return atomic_load_explicit(&t->servers[idx].active,
-	    memory_order_relaxed);
-}
-
 /*
- * True when candidate a is strictly less loaded than b per unit of
- * weight: a.active / a.w < b.active / b.w, compared as 64-bit products.
+ * Compares the load per unit of weight of candidates a and b,
+ * a.active / a.w against b.active / b.w, as 64-bit products (no
+ * division).  Returns <0, 0 or >0.
  */
-static bool
-bal_lighter(const struct shm_table *t, const struct bal_cand *a,
-    const struct bal_cand *b)
+static int
+bal_load_cmp(const struct bal_cand *a, const struct bal_cand *b)
 {
-	return bal_active(t, a->idx) * (int64_t)b->weight <
-	    bal_active(t, b->idx) * (int64_t)a->weight;
+	int64_t	 l = a->active * (int64_t)b->weight;
+	int64_t	 r = b->active * (int64_t)a->weight;
+
+	return (l > r) - (l < r);
 }
 
 /*
- * Weighted least connections.  The scan starts at an offset taken from
- * the pool's shared rr_seq, and only a strictly lighter server displaces
- * the current best, so servers tied for lightest take new connections in
- * turn.  Returns the index into set->c.
+ * Weighted least connections over the active counts of all workers.  A
+ * first pass finds the lightest load and how many candidates share it; the
+ * pool's shared rr_seq then says which of those tied takes this
+ * connection, so equally loaded servers take new connections strictly in
+ * turn across all workers.  Returns the index into set->c.
  */
 static uint32_t
-bal_choose_leastconn(struct bal_ctx *ctx, struct shm_pool *p,
-    const struct bal_set *set)
+bal_choose_leastconn(struct shm_pool *p, const struct bal_set *set)
 {
-	uint32_t	 i, k, start, best;
+	uint32_t	 i, best = 0, ntie = 1, nth;
+	int		 cmp;
 
-	start = (uint32_t)(atomic_fetch_add_explicit(&p->rr_seq, 1,
-	    memory_order_relaxed) % set->n);
-	best = start;
 	for (i = 1; i < set->n; i++) {
-		k = (start + i) % set->n;
-		if (bal_lighter(ctx->t, &set->c[k], &set->c[best]))
-			best = k;
+		cmp = bal_load_cmp(&set->c[i], &set->c[best]);
+		if (cmp < 0) {
+			best = i;
+			ntie = 1;
+		} else if (cmp == 0)
+			ntie++;
 	}
-	return best;
+	if (ntie == 1)
+		return best;
+	nth = (uint32_t)(atomic_fetch_add_explicit(&p->rr_seq, 1,
+	    memory_order_relaxed) % ntie);
+	for (i = best; i < set->n; i++)
+		if (bal_load_cmp(&set->c[i], &set->c[best]) == 0 &&
+		    nth-- == 0)
+			return i;
+	return best;	/* not reached */
 }
 
 /*
@@ -243,7 +250,7 @@ bal_choose_p2c(struct bal_ctx *ctx, const struct bal_set *set)
 	if (set->n == 1)
 		return a;
 	b = bal_draw(ctx, set, a, set->c[a].weight);
-	return bal_lighter(ctx->t, &set->c[b], &set->c[a]) ? b : a;
+	return bal_load_cmp(&set->c[b], &set->c[a]) < 0 ? b : a;
 }
 
 /* Dispatches to the pool's algorithm; set->n > 0.  Index into set->c. */
@@ -255,7 +262,7 @@ bal_choose(struct bal_ctx *ctx, uint32_t pool_idx, struct shm_pool *p,
 	case BAL_RANDOM:
 		return bal_draw(ctx, set, set->n, 0);
 	case BAL_LEASTCONN:
-		return bal_choose_leastconn(ctx, p, set);
+		return bal_choose_leastconn(p, set);
 	case BAL_P2C:
 		return bal_choose_p2c(ctx, set);
 	case BAL_FIRST:

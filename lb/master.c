@@ -147,7 +147,8 @@ master_spawn(struct master *m, uint32_t idx)
 	int			 slot;
 	pid_t			 pid;
 
-	if ((slot = shm_worker_claim(m->t, -1, m->generation)) == -1) {
+	/* Claimed under the master's pid until fork tells the child's. */
+	if ((slot = shm_worker_claim(m->t, (int32_t)getpid(), m->generation)) == -1) {
 		log_warnx("worker %u: no free worker slot in the shared table",
 		    idx);
 		return -1;
