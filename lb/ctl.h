@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <event2/event.h>
 
@@ -29,6 +30,12 @@ struct ctl_env {
 	void			*arg;
 	int64_t			 started_ms;	/* wall clock */
 	const char		*config_path;
+	/*
+	 * Members of this group may use the socket too (besides uid 0 and
+	 * lbd's euid); (gid_t)-1 = none.  0 also means none: a zeroed env
+	 * must not open the socket to the root group.
+	 */
+	gid_t			 control_gid;
 };
 
 struct ctl_server;
