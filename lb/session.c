@@ -1,0 +1,553 @@
+/*
+ * session.c - one proxied connection: pick a server, connect without
+ * blocking (retrying other servers), then splice(2) bytes both ways with
+ * half-close, flow control and an idle timeout.  See session.h.
+ *
+ * Flow control: a direction reads from its source into its pipe only while
+ * the pipe is empty or draining; as soon as the destination would block,
+ * the source's read event is removed and the destination's write event is
+ * added, so at most one pipe's worth (64 KiB by default) is ever buffered
+ * per direction and nothing spins.  All events are level-triggered.
+ *
+ * Worker process only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+
+#include "addr.h"
+#include "balance.h"
+#include "clock.h"
+#include "log.h"
+#include "session.h"
+#include "shm.h"
+
+/* Asked of each splice from a socket; the pipe's free space bounds it. */
+#define SESS_SPLICE_MAX		(1 << 20)
+/* Read+write rounds per callback, so one busy session cannot hog a loop. */
+#define SESS_PUMP_ROUNDS	16
+/* How long a direction waits before asking the pipe pool again. */
+#define SESS_PIPE_RETRY_MS	20
+#define SESS_SPLICE_FLAGS	(SPLICE_F_NONBLOCK | SPLICE_F_MOVE)
+
+/* Result of one read+write round of a direction. */
+enum sess_step {
+	SESS_STEP_PROGRESS = 0,	/* moved bytes or saw EOF: go again */
+	SESS_STEP_BLOCKED = 1,	/* nothing moved: wait for an event */
+	SESS_STEP_NOPIPE = 2,	/* data waits but no pipe could be had */
+	SESS_STEP_ERR_SRC = 3,	/* error/RST reading the source */
+	SESS_STEP_ERR_DST = 4,	/* error/RST writing the destination */
+};
+
+/* Result of trying one server. */
+enum sess_conn {
+	SESS_CONN_INPROGRESS = 0,
+	SESS_CONN_DONE = 1,
+	SESS_CONN_FAILED = 2,	/* the server's fault: try another */
+	SESS_CONN_LOCAL = 3,	/* our fault (fds, memory, ports): give up */
+};
+
+static const char *const sess_end_names[SESS_END__COUNT] = {
+	[SESS_END_CLIENT_CLOSE] = "client_close",
+	[SESS_END_SERVER_CLOSE] = "server_close",
+	[SESS_END_IDLE_TIMEOUT] = "idle_timeout",
+	[SESS_END_CONNECT_FAILED] = "connect_failed",
+	[SESS_END_NO_SERVER] = "no_server",
+	[SESS_END_CLIENT_RESET] = "client_reset",
+	[SESS_END_SERVER_RESET] = "server_reset",
+	[SESS_END_SHUTDOWN] = "shutdown",
+	[SESS_END_LOCAL_ERROR] = "local_error",
+	[SESS_END_MAXCONN] = "maxconn",
+};
+
+static void	sess_end(struct sess *, enum sess_end);
+static void	sess_connect_next(struct sess *);
+static void	sess_up_cb(evutil_socket_t, short, void *);
+static void	sess_down_cb(evutil_socket_t, short, void *);
+
+const char *
+sess_end_name(enum sess_end e)
+{
+	if ((unsigned)e >= SESS_END__COUNT)
+		return "unknown";
+	return sess_end_names[e];
+}
+
+static void
+sess_nodelay(int fd)
+{
+	int on = 1;
+
+	/* Best effort: a proxy must not add Nagle delay on either side. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+}
+
+static void
+sess_timeval(struct timeval *tv, uint64_t ms)
+{
+	tv->tv_sec = (time_t)(ms / 1000);
+	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
+}
+
+/*
+ * Writes the one log line of a finished connection.  `server` may be
+ * SHM_NONE.  Only our own formatted values reach the log, never bytes
+ * from the client.
+ */
+static void
+sess_log(struct sess_ctx *ctx, const struct sockaddr *sa,
+    const struct worker_listener *l, uint32_t server, int64_t dur_ms,
+    uint64_t in, uint64_t out, enum sess_end why)
+{
+	char		 cbuf[ADDR_STRLEN];
+	const char	*pool, *srv = "-";
+
+	if (!ctx->conf->log_connections)
+		return;
+	pool = ctx->t->pools[l->pool_idx].name;
+	if (server != SHM_NONE)
+		srv = ctx->t->servers[server].name;
+	log_info("conn client=%s listener=%s server=%s/%s duration_ms=%lld "
+	    "bytes_in=%llu bytes_out=%llu end=%s",
+	    addr_format(sa, cbuf, sizeof(cbuf)), l->name, pool, srv,
+	    (long long)dur_ms, (unsigned long long)in,
+	    (unsigned long long)out, sess_end_name(why));
+}
+
+void
+sess_reject(struct sess_ctx *ctx, int cfd, const struct sockaddr *sa,
+    const struct worker_listener *l, enum sess_end why)
+{
+	close(cfd);
+	sess_log(ctx, sa, l, SHM_NONE, 0, 0, 0, why);
+}
+
+/*
+ * Releases everything session `s` owns, exactly once: events, sockets,
+ * pipes (a pipe still holding bytes is closed, not cached), the server's
+ * active count, the global connection.  Logs the line, frees `s` and
+ * tells the worker.  `s` is gone when this returns.
+ */
+static void
+sess_end(struct sess *s, enum sess_end why)
+{
+	struct sess_ctx	*ctx = s->ctx;
+
+	event_del(&s->ev_cread);
+	event_del(&s->ev_cwrite);
+	event_del(&s->ev_sread);
+	event_del(&s->ev_swrite);
+	event_del(&s->ev_timer);
+	close(s->cfd);
+	if (s->sfd != -1)
+		close(s->sfd);
+	pipe_put(&ctx->pipes, s->up.pipe, s->up.inpipe == 0);
+	pipe_put(&ctx->pipes, s->down.pipe, s->down.inpipe == 0);
+	if (s->server != SHM_NONE)
+		shm_server_release(ctx->t, ctx->slot, s->server);
+	shm_conn_release(ctx->t, ctx->slot);
+	sess_log(ctx, (struct sockaddr *)&s->caddr, s->listener, s->server,
+	    clock_mono_ms() - s->start_ms, s->up.bytes, s->down.bytes, why);
+	TAILQ_REMOVE(&ctx->sessions, s, entry);
+	ctx->nsessions--;
+	free(s);
+	if (ctx->on_end != NULL)
+		ctx->on_end(ctx, ctx->on_end_arg);
+}
+
+void
+sess_close_all(struct sess_ctx *ctx, enum sess_end why)
+{
+	struct sess *s;
+
+	while ((s = TAILQ_FIRST(&ctx->sessions)) != NULL)
+		sess_end(s, why);
+}
+
+/*
+ * One round of direction `d`: read what the source has into the pipe
+ * (borrowing one if needed), then write what the pipe holds to the
+ * destination.  Adds bytes delivered to *moved.  See enum sess_step.
+ */
+static enum sess_step
+sess_step(struct sess_ctx *ctx, struct sess_dir *d, uint64_t *moved)
+{
+	ssize_t	n;
+	bool	progress = false;
+
+	if (!d->eof) {
+		if (d->pipe[0] == -1 && pipe_get(&ctx->pipes, d->pipe) == -1)
+			return SESS_STEP_NOPIPE;	/* inpipe is 0 here */
+		n = splice(d->src, NULL, d->pipe[1], NULL, SESS_SPLICE_MAX,
+		    SESS_SPLICE_FLAGS);
+		if (n > 0) {
+			d->inpipe += (size_t)n;
+			progress = true;
+		} else if (n == 0) {
+			d->eof = true;
+			progress = true;
+		} else if (errno != EAGAIN && errno != EINTR) {
+			return SESS_STEP_ERR_SRC;
+		}
+	}
+	if (d->inpipe > 0) {
+		n = splice(d->pipe[0], NULL, d->dst, NULL, d->inpipe,
+		    SESS_SPLICE_FLAGS);
+		if (n > 0) {
+			d->inpipe -= (size_t)n;
+			*moved += (uint64_t)n;
+			progress = true;
+		} else if (n == -1 && errno != EAGAIN && errno != EINTR) {
+			return SESS_STEP_ERR_DST;
+		}
+	}
+	return progress ? SESS_STEP_PROGRESS : SESS_STEP_BLOCKED;
+}
+
+/*
+ * Sets direction `d`'s events after pumping: the source is read only
+ * while the pipe is empty, the destination is waited on only while the
+ * pipe holds bytes, and a direction that forwarded its EOF waits on
+ * nothing.  Returns true when the session ended (both directions done).
+ */
+static bool
+sess_settle(struct sess *s, struct sess_dir *d, enum sess_step r)
+{
+	struct sess_ctx	*ctx = s->ctx;
+	struct timeval	 tv;
+
+	if (d->inpipe == 0)
+		pipe_put(&ctx->pipes, d->pipe, true);
+	if (d->eof && d->inpipe == 0) {
+		event_del(d->rev);
+		event_del(d->wev);
+		if (d->done)
+			return false;
+		/* Propagate the FIN; the other direction keeps running. */
+		(void)shutdown(d->dst, SHUT_WR);
+		d->done = true;
+		if (s->first_eof == 0)
+			s->first_eof = d == &s->up ? 1 : 2;
+		if (!s->up.done || !s->down.done)
+			return false;
+		sess_end(s, s->first_eof == 1 ? SESS_END_CLIENT_CLOSE :
+		    SESS_END_SERVER_CLOSE);
+		return true;
+	}
+	if (r == SESS_STEP_NOPIPE) {
+		/* Level-triggered read would spin: park and ask again soon. */
+		event_del(d->rev);
+		d->waitpipe = true;
+		sess_timeval(&tv, SESS_PIPE_RETRY_MS);
+		event_add(&s->ev_timer, &tv);
+	} else if (d->inpipe > 0) {
+		event_del(d->rev);
+		event_add(d->wev, NULL);
+	} else {
+		event_del(d->wev);
+		event_add(d->rev, NULL);
+	}
+	return false;
+}
+
+/*
+ * Moves bytes in direction `d` until it blocks, up to a round budget,
+ * counts them in the table and re-arms its events.  Returns true when
+ * the session ended (then `s` is freed).
+ */
+static bool
+sess_pump(struct sess *s, struct sess_dir *d)
+{
+	struct sess_ctx		*ctx = s->ctx;
+	struct shm_server	*srv = &ctx->t->servers[s->server];
+	enum sess_step		 r = SESS_STEP_BLOCKED;
+	uint64_t		 moved = 0;
+	int			 i;
+
+	d->waitpipe = false;
+	for (i = 0; i < SESS_PUMP_ROUNDS; i++) {
+		r = sess_step(ctx, d, &moved);
+		if (r != SESS_STEP_PROGRESS)
+			break;
+	}
+	if (moved > 0) {
+		d->bytes += moved;
+		atomic_fetch_add_explicit(d == &s->up ? &srv->bytes_in :
+		    &srv->bytes_out, moved, memory_order_relaxed);
+		s->last_ms = clock_mono_ms();
+	}
+	if (r == SESS_STEP_ERR_SRC || r == SESS_STEP_ERR_DST) {
+		/* up reads the client; down writes it. */
+		bool client = (d == &s->up) == (r == SESS_STEP_ERR_SRC);
+
+		sess_end(s, client ? SESS_END_CLIENT_RESET :
+		    SESS_END_SERVER_RESET);
+		return true;
+	}
+	return sess_settle(s, d, r);
+}
+
+static void
+sess_up_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sess *s = arg;
+
+	(void)sess_pump(s, &s->up);
+}
+
+static void
+sess_down_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sess *s = arg;
+
+	(void)sess_pump(s, &s->down);
+}
+
+/*
+ * The session timer serves two purposes: it retries directions parked
+ * for want of a pipe, and it enforces the idle timeout.  It is not
+ * re-armed on every splice: it compares the last-activity time and
+ * sleeps again for the remainder.
+ */
+static void
+sess_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sess	*s = arg;
+	uint64_t	 idle = s->ctx->conf->idle_timeout_ms;
+	int64_t		 left;
+	struct timeval	 tv;
+
+	if (s->up.waitpipe && sess_pump(s, &s->up))
+		return;
+	if (s->down.waitpipe && sess_pump(s, &s->down))
+		return;
+	left = (int64_t)idle - (clock_mono_ms() - s->last_ms);
+	if (idle > 0 && left <= 0) {
+		sess_end(s, SESS_END_IDLE_TIMEOUT);
+		return;
+	}
+	if (s->up.waitpipe || s->down.waitpipe)
+		left = SESS_PIPE_RETRY_MS;
+	else if (idle == 0)
+		return;
+	sess_timeval(&tv, (uint64_t)left);
+	event_add(&s->ev_timer, &tv);
+}
+
+/*
+ * The server answered: start relaying.  The client may already have sent
+ * bytes (or EOF); level-triggered events pick that up at once.
+ */
+static void
+sess_established(struct sess *s)
+{
+	struct sess_ctx	*ctx = s->ctx;
+	struct event_base *base = ctx->base;
+	struct timeval	 tv;
+
+	atomic_store_explicit(&ctx->t->servers[s->server].consec_failures, 0,
+	    memory_order_relaxed);
+	s->state = SESS_RELAYING;
+	s->up.dst = s->sfd;
+	s->down.src = s->sfd;
+	event_assign(&s->ev_sread, base, s->sfd, EV_READ | EV_PERSIST,
+	    sess_down_cb, s);
+	event_assign(&s->ev_swrite, base, s->sfd, EV_WRITE | EV_PERSIST,
+	    sess_up_cb, s);
+	s->last_ms = clock_mono_ms();
+	event_add(&s->ev_cread, NULL);
+	event_add(&s->ev_sread, NULL);
+	if (ctx->conf->idle_timeout_ms > 0) {
+		sess_timeval(&tv, ctx->conf->idle_timeout_ms);
+		event_add(&s->ev_timer, &tv);
+	}
+}
+
+/* Counts a failed connect against the current server and lets it go. */
+static void
+sess_server_failed(struct sess *s)
+{
+	struct sess_ctx		*ctx = s->ctx;
+	struct shm_server	*srv = &ctx->t->servers[s->server];
+
+	atomic_fetch_add_explicit(&srv->failures, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&srv->consec_failures, 1,
+	    memory_order_relaxed);
+	log_debug("connect to %s/%s failed: %s", srv->pool, srv->name,
+	    strerror(errno));
+	close(s->sfd);
+	s->sfd = -1;
+	shm_server_release(ctx->t, ctx->slot, s->server);
+	s->server = SHM_NONE;
+}
+
+/* True when a connect error is ours (fds, memory, ports), not the server's. */
+static bool
+sess_local_errno(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM ||
+	    e == EADDRNOTAVAIL || e == EAGAIN;
+}
+
+/*
+ * Opens a non-blocking socket to s->server and starts connecting.
+ * Returns a sess_conn with errno set on FAILED/LOCAL.
+ */
+static enum sess_conn
+sess_connect_start(struct sess *s)
+{
+	const struct shm_server	*srv = &s->ctx->t->servers[s->server];
+	int			 fd;
+
+	fd = socket(srv->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return SESS_CONN_LOCAL;
+	s->sfd = fd;
+	sess_nodelay(fd);
+	if (connect(fd, (const struct sockaddr *)&srv->addr,
+	    (socklen_t)srv->addrlen) == 0)
+		return SESS_CONN_DONE;
+	if (errno == EINPROGRESS || errno == EINTR)
+		return SESS_CONN_INPROGRESS;
+	return sess_local_errno(errno) ? SESS_CONN_LOCAL : SESS_CONN_FAILED;
+}
+
+/* The pending connect finished (writable) or timed out. */
+static void
+sess_connect_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sess	*s = arg;
+	int		 err = ETIMEDOUT;
+	socklen_t	 len = sizeof(err);
+
+	if (what & EV_WRITE) {
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+			err = errno;
+	}
+	if (err == 0) {
+		sess_established(s);
+		return;
+	}
+	errno = err;
+	if (sess_local_errno(err)) {
+		sess_end(s, SESS_END_LOCAL_ERROR);
+		return;
+	}
+	sess_server_failed(s);
+	sess_connect_next(s);
+}
+
+/*
+ * Picks the next server not yet tried and connects to it, trying again
+ * on immediate failures, up to 1 + the pool's retries servers.  Ends the
+ * session when nothing is left (no_server when nothing was usable at
+ * all, connect_failed when every try failed).
+ */
+static void
+sess_connect_next(struct sess *s)
+{
+	struct sess_ctx	*ctx = s->ctx;
+	struct shm_pool	*pool = &ctx->t->pools[s->listener->pool_idx];
+	uint32_t	 maxtries = 1 + pool->retries;
+	struct timeval	 tv;
+	int		 idx;
+
+	if (maxtries > BAL_MAX_TRIES)
+		maxtries = BAL_MAX_TRIES;
+	while (s->ntried < maxtries) {
+		idx = bal_pick(&ctx->bal, s->listener->pool_idx, s->tried,
+		    s->ntried);
+		if (idx == -1)
+			break;
+		s->server = (uint32_t)idx;
+		s->tried[s->ntried++] = (uint32_t)idx;
+		switch (sess_connect_start(s)) {
+		case SESS_CONN_INPROGRESS:
+			event_assign(&s->ev_swrite, ctx->base, s->sfd, EV_WRITE,
+			    sess_connect_cb, s);
+			sess_timeval(&tv, ctx->conf->connect_timeout_ms);
+			event_add(&s->ev_swrite,
+			    ctx->conf->connect_timeout_ms > 0 ? &tv : NULL);
+			return;
+		case SESS_CONN_DONE:
+			sess_established(s);
+			return;
+		case SESS_CONN_LOCAL:
+			sess_end(s, SESS_END_LOCAL_ERROR);
+			return;
+		case SESS_CONN_FAILED:
+			sess_server_failed(s);
+			break;
+		}
+	}
+	if (s->ntried == 0) {
+		atomic_fetch_add_explicit(&pool->no_server, 1,
+		    memory_order_relaxed);
+		sess_end(s, SESS_END_NO_SERVER);
+	} else {
+		sess_end(s, SESS_END_CONNECT_FAILED);
+	}
+}
+
+/* Sets up the embedded events of a fresh session (nothing added yet). */
+static void
+sess_init_events(struct sess *s)
+{
+	struct event_base *base = s->ctx->base;
+
+	event_assign(&s->ev_cread, base, s->cfd, EV_READ | EV_PERSIST,
+	    sess_up_cb, s);
+	event_assign(&s->ev_cwrite, base, s->cfd, EV_WRITE | EV_PERSIST,
+	    sess_down_cb, s);
+	/* Server events get their fd once connected; valid for event_del. */
+	event_assign(&s->ev_sread, base, -1, 0, sess_down_cb, s);
+	event_assign(&s->ev_swrite, base, -1, 0, sess_up_cb, s);
+	evtimer_assign(&s->ev_timer, base, sess_timer_cb, s);
+	s->up.rev = &s->ev_cread;
+	s->up.wev = &s->ev_swrite;
+	s->down.rev = &s->ev_sread;
+	s->down.wev = &s->ev_cwrite;
+}
+
+void
+sess_start(struct sess_ctx *ctx, int cfd, const struct sockaddr *sa,
+    socklen_t salen, const struct worker_listener *l)
+{
+	struct sess *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		log_warn("session for %s", l->name);
+		close(cfd);
+		shm_conn_release(ctx->t, ctx->slot);
+		return;
+	}
+	s->ctx = ctx;
+	s->state = SESS_CONNECTING;
+	s->cfd = cfd;
+	s->sfd = -1;
+	if (salen > sizeof(s->caddr))
+		salen = sizeof(s->caddr);
+	memcpy(&s->caddr, sa, salen);
+	s->listener = l;
+	s->server = SHM_NONE;
+	s->start_ms = s->last_ms = clock_mono_ms();
+	s->up.src = cfd;
+	s->down.dst = cfd;
+	s->up.dst = s->down.src = -1;
+	s->up.pipe[0] = s->up.pipe[1] = -1;
+	s->down.pipe[0] = s->down.pipe[1] = -1;
+	sess_init_events(s);
+	sess_nodelay(cfd);
+	TAILQ_INSERT_TAIL(&ctx->sessions, s, entry);
+	ctx->nsessions++;
+	sess_connect_next(s);
+}

@@ -1,0 +1,130 @@
+/*
+ * session.h - one proxied connection in an lbd worker.
+ *
+ * A session owns the client socket, the server socket, up to two pipes
+ * (borrowed from the worker's pool only while bytes are in flight), five
+ * libevent events embedded in it, one global connection reserved in the
+ * shared table and, once a server is picked, that server's active count.
+ * Everything it owns is released exactly once, in sess_end().
+ *
+ * Life: CONNECTING (pick, non-blocking connect, retry on failure) ->
+ * RELAYING (splice both ways, half-close propagated, idle timeout) -> end.
+ * Worker process only.
+ */
+#ifndef LB_SESSION_H
+#define LB_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "balance.h"
+#include "conf-t.h"
+#include "pipe.h"
+#include "shm-t.h"
+#include "worker.h"
+
+/* How a session ended; names are what the log line says. */
+enum sess_end {
+	SESS_END_CLIENT_CLOSE = 0,	/* client finished first, both done */
+	SESS_END_SERVER_CLOSE = 1,	/* server finished first, both done */
+	SESS_END_IDLE_TIMEOUT = 2,
+	SESS_END_CONNECT_FAILED = 3,	/* every try failed */
+	SESS_END_NO_SERVER = 4,		/* nothing usable in the pool */
+	SESS_END_CLIENT_RESET = 5,	/* error/RST on the client side */
+	SESS_END_SERVER_RESET = 6,	/* error/RST on the server side */
+	SESS_END_SHUTDOWN = 7,		/* worker fast stop (SIGINT) */
+	SESS_END_LOCAL_ERROR = 8,	/* out of fds/memory here */
+	SESS_END_MAXCONN = 9,		/* global maxconn reached at accept */
+	SESS_END__COUNT
+};
+
+enum sess_state {
+	SESS_CONNECTING = 0,
+	SESS_RELAYING = 1,
+};
+
+/* One direction: bytes read from `src` go through `pipe` to `dst`. */
+struct sess_dir {
+	int		 src;
+	int		 dst;
+	int		 pipe[2];	/* -1 when none is borrowed */
+	size_t		 inpipe;	/* bytes sitting in pipe */
+	uint64_t	 bytes;		/* delivered to dst */
+	bool		 eof;		/* src said EOF */
+	bool		 done;		/* EOF forwarded (shutdown(dst)) */
+	bool		 waitpipe;	/* parked: no pipe was available */
+	struct event	*rev;		/* EV_READ on src */
+	struct event	*wev;		/* EV_WRITE on dst */
+};
+
+struct sess_ctx;
+
+struct sess {
+	TAILQ_ENTRY(sess)	 entry;
+	struct sess_ctx		*ctx;
+	enum sess_state		 state;
+	int			 cfd;
+	int			 sfd;
+	struct sockaddr_storage	 caddr;
+	const struct worker_listener *listener;
+	uint32_t		 server;	/* SHM_NONE until picked */
+	uint32_t		 tried[BAL_MAX_TRIES];
+	uint32_t		 ntried;
+	int64_t			 start_ms;	/* monotonic */
+	int64_t			 last_ms;	/* last byte moved, monotonic */
+	int			 first_eof;	/* 0 none, 1 client, 2 server */
+	struct sess_dir		 up;		/* client -> server */
+	struct sess_dir		 down;		/* server -> client */
+	struct event		 ev_cread;
+	struct event		 ev_cwrite;
+	struct event		 ev_sread;
+	struct event		 ev_swrite;	/* also the connect wait */
+	struct event		 ev_timer;	/* idle timeout, pipe wait */
+};
+
+TAILQ_HEAD(sess_list, sess);
+
+/* What every session of one worker shares; owned by the worker. */
+struct sess_ctx {
+	struct event_base	*base;
+	const struct conf	*conf;
+	struct shm_table	*t;
+	uint32_t		 slot;
+	struct bal_ctx		 bal;
+	struct pipe_pool	 pipes;
+	struct sess_list	 sessions;
+	uint32_t		 nsessions;
+	/* Called after a session ended (the worker's drain check). */
+	void			(*on_end)(struct sess_ctx *, void *);
+	void			*on_end_arg;
+};
+
+/*
+ * Starts proxying accepted client `cfd` (non-blocking) from listener `l`.
+ * The caller has reserved one global connection (shm_conn_reserve); the
+ * session takes ownership of it and of cfd in every case, including
+ * failure (client closed, reservation released, line logged).
+ */
+void sess_start(struct sess_ctx *ctx, int cfd, const struct sockaddr *sa,
+    socklen_t salen, const struct worker_listener *l);
+
+/*
+ * Closes accepted client `cfd` without proxying it (e.g. `why` =
+ * SESS_END_MAXCONN) and logs the line; nothing in the table is released
+ * because nothing was reserved.
+ */
+void sess_reject(struct sess_ctx *ctx, int cfd, const struct sockaddr *sa,
+    const struct worker_listener *l, enum sess_end why);
+
+/* Ends every session of ctx with `why` (worker fast stop). */
+void sess_close_all(struct sess_ctx *ctx, enum sess_end why);
+
+/* "client_close", ... for the log line. */
+const char *sess_end_name(enum sess_end e);
+
+#endif
