@@ -32,6 +32,7 @@ LB_SRC	   := $(filter-out lb/main.c lb/lbctl.c,$(wildcard lb/*.c))
 FO_SRC	   := $(filter-out failover/main.c,$(wildcard failover/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 TOOL_SRC   := $(wildcard tests/tools/*.c)
+BENCH_SRC  := $(wildcard tests/bench/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 COMMON_OBJ := $(call obj,$(COMMON_SRC))
@@ -45,10 +46,13 @@ endif
 ifneq ($(wildcard failover/main.c),)
 BINS	+= $(BUILD)/lb-failoverd
 endif
+ifneq ($(BENCH_SRC),)
+BINS	+= $(BUILD)/lbbench
+endif
 UNITS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOLS	:= $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 
-.PHONY: all deps run check test unit integ asan install uninstall clean
+.PHONY: all deps run check test unit integ asan bench install uninstall clean
 all: $(BINS) $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
@@ -71,6 +75,14 @@ $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(LB_OBJ) $(FO_OBJ) $(COMMON_OBJ)
 $(BUILD)/tests/tools/%: $(call obj,tests/tools/%.c) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/lbbench: $(call obj,$(BENCH_SRC)) $(COMMON_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lm
+
+# The comparison benchmark (lbd, HAProxy, nginx, direct); not part of check.
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@LB_BUILD=$(abspath $(BUILD)) tests/bench/run.sh
 
 # Installs what is missing (apt-get; sudo when not root).  Does nothing
 # when every package is present.  A fresh machine's apt lists are empty,
