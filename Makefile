@@ -21,7 +21,7 @@ ifdef WERROR
 WARN	+= -Werror
 endif
 OPT	?= -O2 -g
-CFLAGS	+= -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -MMD -MP \
+override CFLAGS	+= -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -MMD -MP \
 	   -DLB_VERSION='"$(VERSION)"' -Icommon -Ilb -Ifailover \
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
