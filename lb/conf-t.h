@@ -15,6 +15,9 @@
 #include "shm-t.h"
 
 #define CONF_PATH_MAX	108	/* sun_path */
+#define CONF_MAX_LISTENERS	256	/* a bound, like everything else */
+#define CONF_MAX_WORKERS	64
+#define CONF_MAX_MAXCONN	1000000
 
 struct conf_server {
 	char			name[SHM_NAME_MAX];

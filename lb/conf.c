@@ -1,0 +1,670 @@
+/*
+ * conf.c - loading and validating lbd's libconfig file (see conf.h).
+ *
+ * One function per group (globals, log, timeouts, pool, server,
+ * listener), each with its table of allowed keys.  Validation never stops
+ * at the first problem: every getter reports and counts its own, the
+ * walk goes on, and only a file with no problem at all becomes a struct
+ * conf.  Runs in the master (start-up, reload) and in `lbd -n`; never
+ * logs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libconfig.h>
+
+#include "addr.h"
+#include "cfg.h"
+#include "conf.h"
+#include "conf_setting.h"
+#include "log.h"
+#include "shm.h"
+
+#define CONF_FILE_MAX		(4 * 1024 * 1024)	/* bytes */
+#define CONF_DEF_MAXCONN	10000
+#define CONF_DEF_SOCKET		"/run/lbd/lbd.sock"
+#define CONF_DEF_CONNECT_MS	(3 * 1000)
+#define CONF_DEF_IDLE_MS	(5 * 60 * 1000)
+#define CONF_DEF_DRAIN_MS	(30 * 1000)
+#define CONF_DEF_RETRIES	2
+#define CONF_MAX_RETRIES	16
+#define CONF_MAX_WEIGHT		256
+#define CONF_DEF_BACKLOG	4096
+#define CONF_HOUR_MS		(60ull * 60 * 1000)
+#define CONF_DAY_MS		(24 * CONF_HOUR_MS)
+
+static const char *const conf_keys_root[] = { "workers", "maxconn",
+    "control_socket", "log", "timeouts", "pools", "listeners", NULL };
+static const char *const conf_keys_log[] = { "facility", "connections",
+    NULL };
+static const char *const conf_keys_timeouts[] = { "connect", "idle",
+    "drain", NULL };
+static const char *const conf_keys_pool[] = { "name", "algorithm",
+    "retries", "servers", NULL };
+static const char *const conf_keys_server[] = { "name", "address",
+    "weight", "maxconn", "backup", NULL };
+static const char *const conf_keys_listener[] = { "name", "bind", "pool",
+    "backlog", "freebind", NULL };
+
+/* Everything a file may leave out. */
+static void
+conf_defaults(struct conf *c)
+{
+	c->workers = 0;
+	c->maxconn = CONF_DEF_MAXCONN;
+	snprintf(c->control_socket, sizeof(c->control_socket), "%s",
+	    CONF_DEF_SOCKET);
+	c->log_facility = LOG_DAEMON;
+	c->log_connections = true;
+	c->connect_timeout_ms = CONF_DEF_CONNECT_MS;
+	c->idle_timeout_ms = CONF_DEF_IDLE_MS;
+	c->drain_timeout_ms = CONF_DEF_DRAIN_MS;
+}
+
+/* Reports `s` (an element of a list) when it is not a group. */
+static bool
+conf_is_group(struct conf_ctx *ctx, const config_setting_t *s)
+{
+	char path[CONF_PATH_LEN];
+
+	if (config_setting_type(s) == CONFIG_TYPE_GROUP)
+		return true;
+	conf_err(ctx, conf_line(s), "'%s' must be a group { ... }",
+	    conf_path(s, path, sizeof(path)));
+	return false;
+}
+
+/* control_socket: an absolute path that fits sun_path. */
+static void
+conf_control_socket(struct conf_ctx *ctx, struct conf *c,
+    const config_setting_t *root)
+{
+	const char	*s;
+	char		 esc[CONF_ECHO_LEN];
+	int		 line;
+
+	if (conf_get_string(ctx, root, "control_socket", &s) != CONF_GET_OK)
+		return;
+	line = conf_line(config_setting_get_member(root, "control_socket"));
+	if (s[0] != '/')
+		conf_err(ctx, line, "'control_socket' must be an absolute path "
+		    "(got \"%s\")", conf_echo(s, esc, sizeof(esc)));
+	else if (strlen(s) >= sizeof(c->control_socket))
+		conf_err(ctx, line, "'control_socket' is too long (%zu bytes, "
+		    "max %zu)", strlen(s), sizeof(c->control_socket) - 1);
+	else
+		memcpy(c->control_socket, s, strlen(s) + 1);
+}
+
+/* log = { facility = "daemon"; connections = true; }; */
+static void
+conf_log(struct conf_ctx *ctx, struct conf *c, const config_setting_t *root)
+{
+	const config_setting_t	*g;
+	const char		*s;
+	char			 esc[CONF_ECHO_LEN];
+	int			 f;
+
+	if ((g = conf_get_aggregate(ctx, root, "log", CONFIG_TYPE_GROUP,
+	    false)) == NULL)
+		return;
+	conf_check_keys(ctx, g, conf_keys_log);
+	if (conf_get_string(ctx, g, "facility", &s) == CONF_GET_OK) {
+		if ((f = log_facility_lookup(s)) == -1)
+			conf_err(ctx, conf_line(config_setting_get_member(g,
+			    "facility")), "unknown log facility \"%s\" "
+			    "(expected daemon, user or local0 to local7)",
+			    conf_echo(s, esc, sizeof(esc)));
+		else
+			c->log_facility = f;
+	}
+	conf_get_bool(ctx, g, "connections", &c->log_connections);
+}
+
+/* timeouts = { connect = "3s"; idle = "5m"; drain = "30s"; }; */
+static void
+conf_timeouts(struct conf_ctx *ctx, struct conf *c,
+    const config_setting_t *root)
+{
+	const config_setting_t *g;
+
+	if ((g = conf_get_aggregate(ctx, root, "timeouts", CONFIG_TYPE_GROUP,
+	    false)) == NULL)
+		return;
+	conf_check_keys(ctx, g, conf_keys_timeouts);
+	conf_get_duration(ctx, g, "connect", 1, CONF_HOUR_MS,
+	    &c->connect_timeout_ms);
+	conf_get_duration(ctx, g, "idle", 1, 7 * CONF_DAY_MS,
+	    &c->idle_timeout_ms);
+	conf_get_duration(ctx, g, "drain", 0, CONF_DAY_MS,
+	    &c->drain_timeout_ms);
+}
+
+/* Top-level scalars and the log and timeouts groups. */
+static void
+conf_globals(struct conf_ctx *ctx, struct conf *c,
+    const config_setting_t *root)
+{
+	int64_t v;
+
+	conf_check_keys(ctx, root, conf_keys_root);
+	if (conf_get_int(ctx, root, "workers", 0, CONF_MAX_WORKERS, &v) ==
+	    CONF_GET_OK)
+		c->workers = (uint32_t)v;
+	if (conf_get_int(ctx, root, "maxconn", 1, CONF_MAX_MAXCONN, &v) ==
+	    CONF_GET_OK)
+		c->maxconn = (uint32_t)v;
+	conf_control_socket(ctx, c, root);
+	conf_log(ctx, c, root);
+	conf_timeouts(ctx, c, root);
+}
+
+static bool
+conf_addr_is_any(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr ==
+		    htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(
+	    &((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
+/*
+ * Required address member `key`: copied as written into text (size
+ * textlen) and parsed into *ss / *len.  Returns 0, or -1 (reported).
+ */
+static int
+conf_get_addr(struct conf_ctx *ctx, const config_setting_t *grp,
+    const char *key, char *text, size_t textlen,
+    struct sockaddr_storage *ss, socklen_t *len)
+{
+	const char	*s;
+	char		 esc[CONF_ECHO_LEN];
+	enum conf_get	 rc;
+
+	if ((rc = conf_get_string(ctx, grp, key, &s)) == CONF_GET_ABSENT)
+		conf_missing(ctx, grp, key);
+	if (rc != CONF_GET_OK)
+		return -1;
+	if (strlen(s) >= textlen || addr_parse(s, ss, len) == -1) {
+		conf_err(ctx, conf_line(config_setting_get_member(grp, key)),
+		    "'%s' must be a numeric IP:PORT, [IPv6]:PORT or *:PORT "
+		    "with port 1-65535; hostnames are not resolved "
+		    "(got \"%s\")", key, conf_echo(s, esc, sizeof(esc)));
+		return -1;
+	}
+	memcpy(text, s, strlen(s) + 1);
+	return 0;
+}
+
+/* One element of a pool's servers list. */
+static void
+conf_server(struct conf_ctx *ctx, const config_setting_t *el,
+    struct conf_server *srv)
+{
+	int64_t v;
+
+	srv->line = conf_line(el);
+	srv->weight = 1;
+	if (!conf_is_group(ctx, el))
+		return;
+	conf_check_keys(ctx, el, conf_keys_server);
+	conf_get_name(ctx, el, "name", srv->name, sizeof(srv->name));
+	if (conf_get_addr(ctx, el, "address", srv->address,
+	    sizeof(srv->address), &srv->addr, &srv->addrlen) == 0 &&
+	    conf_addr_is_any(&srv->addr))
+		conf_err(ctx, conf_line(config_setting_get_member(el,
+		    "address")), "'address' \"%s\" is a wildcard: a server "
+		    "needs a real address", srv->address);
+	if (conf_get_int(ctx, el, "weight", 0, CONF_MAX_WEIGHT, &v) ==
+	    CONF_GET_OK)
+		srv->weight = (uint32_t)v;
+	if (conf_get_int(ctx, el, "maxconn", 0, CONF_MAX_MAXCONN, &v) ==
+	    CONF_GET_OK)
+		srv->maxconn = (uint32_t)v;
+	conf_get_bool(ctx, el, "backup", &srv->backup);
+}
+
+/* A pool's servers list: 1..SHM_POOL_MAX_SERVERS, unique names. */
+static void
+conf_servers(struct conf_ctx *ctx, const config_setting_t *list,
+    struct conf_pool *p)
+{
+	int	 n = config_setting_length(list);
+	int	 i, j;
+
+	if (n == 0 || n > SHM_POOL_MAX_SERVERS) {
+		conf_err(ctx, conf_line(list), "'servers' must list 1 to %d "
+		    "servers (got %d)", SHM_POOL_MAX_SERVERS, n);
+		return;
+	}
+	if ((p->servers = calloc((size_t)n, sizeof(*p->servers))) == NULL) {
+		conf_err(ctx, conf_line(list), "out of memory");
+		return;
+	}
+	p->nservers = (uint32_t)n;
+	for (i = 0; i < n; i++) {
+		struct conf_server *s = &p->servers[i];
+
+		conf_server(ctx, config_setting_get_elem(list, (unsigned)i), s);
+		for (j = 0; j < i && s->name[0] != '\0'; j++)
+			if (strcmp(p->servers[j].name, s->name) == 0) {
+				conf_err(ctx, s->line, "duplicate server name "
+				    "'%s' in pool (first at line %d)", s->name,
+				    p->servers[j].line);
+				break;
+			}
+	}
+}
+
+/* One element of the pools list. */
+static void
+conf_pool(struct conf_ctx *ctx, const config_setting_t *el,
+    struct conf_pool *p)
+{
+	const config_setting_t	*list;
+	const char		*s;
+	char			 esc[CONF_ECHO_LEN];
+	int64_t			 v;
+	int			 a;
+
+	p->line = conf_line(el);
+	p->algorithm = BAL_ROUNDROBIN;
+	p->retries = CONF_DEF_RETRIES;
+	if (!conf_is_group(ctx, el))
+		return;
+	conf_check_keys(ctx, el, conf_keys_pool);
+	conf_get_name(ctx, el, "name", p->name, sizeof(p->name));
+	if (conf_get_string(ctx, el, "algorithm", &s) == CONF_GET_OK) {
+		if ((a = bal_algo_lookup(s)) == -1)
+			conf_err(ctx, conf_line(config_setting_get_member(el,
+			    "algorithm")), "unknown algorithm \"%s\" (expected "
+			    "roundrobin, random, leastconn, p2c or first)",
+			    conf_echo(s, esc, sizeof(esc)));
+		else
+			p->algorithm = (enum bal_algo)a;
+	}
+	if (conf_get_int(ctx, el, "retries", 0, CONF_MAX_RETRIES, &v) ==
+	    CONF_GET_OK)
+		p->retries = (uint32_t)v;
+	if ((list = conf_get_aggregate(ctx, el, "servers", CONFIG_TYPE_LIST,
+	    true)) != NULL)
+		conf_servers(ctx, list, p);
+}
+
+/* pools = ( ... ): 1..SHM_MAX_POOLS, unique names, bounded servers. */
+static void
+conf_pools(struct conf_ctx *ctx, struct conf *c, const config_setting_t *root)
+{
+	const config_setting_t	*list;
+	uint32_t		 total = 0;
+	int			 n, i, j;
+
+	if ((list = conf_get_aggregate(ctx, root, "pools", CONFIG_TYPE_LIST,
+	    true)) == NULL)
+		return;
+	n = config_setting_length(list);
+	if (n == 0 || n > SHM_MAX_POOLS) {
+		conf_err(ctx, conf_line(list), "'pools' must list 1 to %d pools "
+		    "(got %d)", SHM_MAX_POOLS, n);
+		return;
+	}
+	if ((c->pools = calloc((size_t)n, sizeof(*c->pools))) == NULL) {
+		conf_err(ctx, conf_line(list), "out of memory");
+		return;
+	}
+	c->npools = (uint32_t)n;
+	for (i = 0; i < n; i++) {
+		struct conf_pool *p = &c->pools[i];
+
+		conf_pool(ctx, config_setting_get_elem(list, (unsigned)i), p);
+		total += p->nservers;
+		for (j = 0; j < i && p->name[0] != '\0'; j++)
+			if (strcmp(c->pools[j].name, p->name) == 0) {
+				conf_err(ctx, p->line, "duplicate pool name '%s' "
+				    "(first at line %d)", p->name,
+				    c->pools[j].line);
+				break;
+			}
+	}
+	if (total > SHM_MAX_SERVERS)
+		conf_err(ctx, conf_line(list), "too many servers in all pools: "
+		    "%u (max %d)", total, SHM_MAX_SERVERS);
+}
+
+/* The listener's pool, by name, among the pools already read. */
+static void
+conf_listener_pool(struct conf_ctx *ctx, const struct conf *c,
+    const config_setting_t *el, struct conf_listener *l)
+{
+	uint32_t i;
+
+	if (conf_get_name(ctx, el, "pool", l->pool, sizeof(l->pool)) !=
+	    CONF_GET_OK)
+		return;
+	for (i = 0; i < c->npools; i++)
+		if (strcmp(c->pools[i].name, l->pool) == 0) {
+			l->pool_idx = i;
+			return;
+		}
+	conf_err(ctx, conf_line(config_setting_get_member(el, "pool")),
+	    "pool '%s' is not defined", l->pool);
+}
+
+/* One element of the listeners list. */
+static void
+conf_listener(struct conf_ctx *ctx, const struct conf *c,
+    const config_setting_t *el, struct conf_listener *l)
+{
+	int64_t v;
+
+	l->line = conf_line(el);
+	l->backlog = CONF_DEF_BACKLOG;
+	if (!conf_is_group(ctx, el))
+		return;
+	conf_check_keys(ctx, el, conf_keys_listener);
+	conf_get_name(ctx, el, "name", l->name, sizeof(l->name));
+	conf_get_addr(ctx, el, "bind", l->bind, sizeof(l->bind), &l->addr,
+	    &l->addrlen);
+	conf_listener_pool(ctx, c, el, l);
+	if (conf_get_int(ctx, el, "backlog", 1, 65535, &v) == CONF_GET_OK)
+		l->backlog = (int)v;
+	conf_get_bool(ctx, el, "freebind", &l->freebind);
+}
+
+/*
+ * True when binding both would collide: same family and port, and the
+ * same address or one of them the wildcard.  (IPv4 against IPv6 depends
+ * on IPV6_V6ONLY, which is the listener's business, not the config's.)
+ */
+static bool
+conf_bind_clash(const struct conf_listener *a, const struct conf_listener *b)
+{
+	const struct sockaddr_in	*a4, *b4;
+	const struct sockaddr_in6	*a6, *b6;
+
+	if (a->addrlen == 0 || b->addrlen == 0 ||
+	    a->addr.ss_family != b->addr.ss_family ||
+	    addr_port((const struct sockaddr *)&a->addr) !=
+	    addr_port((const struct sockaddr *)&b->addr))
+		return false;
+	if (conf_addr_is_any(&a->addr) || conf_addr_is_any(&b->addr))
+		return true;
+	if (a->addr.ss_family == AF_INET) {
+		a4 = (const struct sockaddr_in *)&a->addr;
+		b4 = (const struct sockaddr_in *)&b->addr;
+		return a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	}
+	a6 = (const struct sockaddr_in6 *)&a->addr;
+	b6 = (const struct sockaddr_in6 *)&b->addr;
+	return memcmp(&a6->sin6_addr, &b6->sin6_addr,
+	    sizeof(a6->sin6_addr)) == 0;
+}
+
+/* Listener i against the ones before it: names and bind addresses. */
+static void
+conf_listener_dups(struct conf_ctx *ctx, const struct conf *c, uint32_t i)
+{
+	const struct conf_listener	*l = &c->listeners[i], *o;
+	uint32_t			 j;
+	bool				 name_done = false, bind_done = false;
+
+	for (j = 0; j < i; j++) {
+		o = &c->listeners[j];
+		if (!name_done && l->name[0] != '\0' &&
+		    strcmp(l->name, o->name) == 0) {
+			conf_err(ctx, l->line, "duplicate listener name '%s' "
+			    "(first at line %d)", l->name, o->line);
+			name_done = true;
+		}
+		if (!bind_done && conf_bind_clash(l, o)) {
+			conf_err(ctx, l->line, "duplicate bind address: '%s' "
+			    "clashes with '%s' (line %d)", l->bind, o->bind,
+			    o->line);
+			bind_done = true;
+		}
+	}
+}
+
+/* listeners = ( ... ): 1..CONF_MAX_LISTENERS, read after the pools. */
+static void
+conf_listeners(struct conf_ctx *ctx, struct conf *c,
+    const config_setting_t *root)
+{
+	const config_setting_t	*list;
+	int			 n, i;
+
+	if ((list = conf_get_aggregate(ctx, root, "listeners",
+	    CONFIG_TYPE_LIST, true)) == NULL)
+		return;
+	n = config_setting_length(list);
+	if (n == 0 || n > CONF_MAX_LISTENERS) {
+		conf_err(ctx, conf_line(list), "'listeners' must list 1 to %d "
+		    "listeners (got %d)", CONF_MAX_LISTENERS, n);
+		return;
+	}
+	c->listeners = calloc((size_t)n, sizeof(*c->listeners));
+	if (c->listeners == NULL) {
+		conf_err(ctx, conf_line(list), "out of memory");
+		return;
+	}
+	c->nlisteners = (uint32_t)n;
+	for (i = 0; i < n; i++) {
+		conf_listener(ctx, c, config_setting_get_elem(list,
+		    (unsigned)i), &c->listeners[i]);
+		conf_listener_dups(ctx, c, (uint32_t)i);
+	}
+}
+
+/* workers = 0 means one per online CPU, within 1..CONF_MAX_WORKERS. */
+static void
+conf_resolve_workers(struct conf *c)
+{
+	long n;
+
+	if (c->workers != 0)
+		return;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	if (n > CONF_MAX_WORKERS)
+		n = CONF_MAX_WORKERS;
+	c->workers = (uint32_t)n;
+}
+
+/* Parses `text` with libconfig and validates the tree into `c`. */
+static void
+conf_parse(struct conf_ctx *ctx, struct conf *c, const char *text)
+{
+	config_t		 cfg;
+	const config_setting_t	*root;
+
+	config_init(&cfg);
+	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
+		conf_err(ctx, config_error_line(&cfg) > 0 ?
+		    config_error_line(&cfg) : 1, "%s",
+		    config_error_text(&cfg) ? config_error_text(&cfg) :
+		    "syntax error");
+		config_destroy(&cfg);
+		return;
+	}
+	root = config_root_setting(&cfg);
+	conf_globals(ctx, c, root);
+	conf_pools(ctx, c, root);
+	conf_listeners(ctx, c, root);
+	config_destroy(&cfg);
+}
+
+struct conf_msg {
+	long	 line;
+	size_t	 idx;
+	char	*msg;
+};
+
+static int
+conf_msg_cmp(const void *a, const void *b)
+{
+	const struct conf_msg *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/*
+ * Orders this load's messages (errs->msg[from..]) by line, keeping the
+ * order of messages on the same line, so a reader can walk the file top
+ * to bottom: the pre-scan and the tree walk report in separate passes.
+ * Best effort: without memory the order stays as it was.
+ */
+static void
+conf_sort_errors(struct cfg_errors *errs, size_t from, const char *name)
+{
+	struct conf_msg	*m;
+	size_t		 n, i, skip = strlen(name) + 1;
+
+	if (errs == NULL || errs->n <= from + 1)
+		return;
+	n = errs->n - from;
+	if ((m = calloc(n, sizeof(*m))) == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		m[i].msg = errs->msg[from + i];
+		m[i].idx = i;
+		if (strlen(m[i].msg) > skip)
+			m[i].line = strtol(m[i].msg + skip, NULL, 10);
+	}
+	qsort(m, n, sizeof(*m), conf_msg_cmp);
+	for (i = 0; i < n; i++)
+		errs->msg[from + i] = m[i].msg;
+	free(m);
+}
+
+/*
+ * The whole load from text in memory: `len` bytes, text[len] == '\0'.
+ * Returns a complete struct conf, or NULL with every problem in `errs`.
+ */
+static struct conf *
+conf_load_text(const char *text, size_t len, const char *name,
+    struct cfg_errors *errs)
+{
+	struct conf_ctx	 ctx = { name, errs, 0 };
+	struct conf	*c;
+	size_t		 from = errs ? errs->n : 0;
+	int		 noparse;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		conf_err(&ctx, 0, "out of memory");
+		return NULL;
+	}
+	conf_defaults(c);
+	if (strlen(name) >= sizeof(c->path))
+		conf_err(&ctx, 0, "file name too long");
+	else
+		memcpy(c->path, name, strlen(name) + 1);
+	ctx.nerr += cfg_scan_text(text, len, name, errs, &noparse);
+	if (!noparse)
+		conf_parse(&ctx, c, text);
+	if (ctx.nerr > 0) {
+		conf_sort_errors(errs, from, name);
+		conf_free(c);
+		return NULL;
+	}
+	conf_resolve_workers(c);
+	return c;
+}
+
+struct conf *
+conf_load_string(const char *text, const char *name, struct cfg_errors *errs)
+{
+	if (name == NULL)
+		name = "(string)";
+	if (text == NULL)
+		text = "";
+	return conf_load_text(text, strlen(text), name, errs);
+}
+
+/*
+ * Reads the whole file into a NUL-terminated buffer (at most
+ * CONF_FILE_MAX bytes).  Returns it (free it) with *len, or NULL with
+ * errno (EFBIG when too large).
+ */
+static char *
+conf_read_file(const char *path, size_t *len)
+{
+	char	*buf = NULL, *nbuf;
+	size_t	 n = 0, cap = 0;
+	ssize_t	 r;
+	int	 fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	for (;;) {
+		if (cap - n < 2) {
+			cap = cap ? cap * 2 : 8192;
+			if (cap > CONF_FILE_MAX + 2)
+				cap = CONF_FILE_MAX + 2;
+			if (cap - n < 2) {
+				errno = EFBIG;
+				goto fail;
+			}
+			if ((nbuf = realloc(buf, cap)) == NULL)
+				goto fail;
+			buf = nbuf;
+		}
+		if ((r = read(fd, buf + n, cap - n - 1)) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+fail:
+	saved = errno;
+	free(buf);
+	close(fd);
+	errno = saved;
+	return NULL;
+}
+
+struct conf *
+conf_load(const char *path, struct cfg_errors *errs)
+{
+	struct conf	*c;
+	char		*text;
+	size_t		 len;
+
+	if ((text = conf_read_file(path, &len)) == NULL) {
+		cfg_error(errs, path, 0, "cannot read: %s", errno == EFBIG ?
+		    "file larger than 4 MiB" : strerror(errno));
+		return NULL;
+	}
+	c = conf_load_text(text, len, path, errs);
+	free(text);
+	return c;
+}
+
+void
+conf_free(struct conf *c)
+{
+	uint32_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->npools; i++)
+		free(c->pools[i].servers);
+	free(c->pools);
+	free(c->listeners);
+	free(c);
+}
