@@ -386,15 +386,17 @@ shm_server_remove(struct shm_table *t, uint32_t server_idx)
 }
 
 /*
- * Master: claims the first free worker slot for `pid`.  The slot's counts
- * are zero (a released slot is always left zeroed); pid is stored last so
- * shm_worker_find() only finds a complete slot.  Returns the slot, or -1
- * with errno ENOSPC.
+ * Master: claims the first free worker slot for `pid`.  The slot is taken
+ * with a compare-and-swap on pid (0 -> pid), so even two processes
+ * claiming at once never share a slot.  Its counts are already zero (a
+ * released slot is always left zeroed).  Returns the slot, or -1 with
+ * errno ENOSPC.
  */
 int
 shm_worker_claim(struct shm_table *t, int32_t pid, uint32_t generation)
 {
 	struct shm_worker	*w;
+	int32_t			 zero;
 	uint32_t		 i;
 
 	if (pid <= 0) {
@@ -403,12 +405,11 @@ shm_worker_claim(struct shm_table *t, int32_t pid, uint32_t generation)
 	}
 	for (i = 0; i < SHM_MAX_WORKERS; i++) {
 		w = &t->workers[i];
-		if (atomic_load(&w->pid) != 0)
+		zero = 0;
+		if (!atomic_compare_exchange_strong(&w->pid, &zero, pid))
 			continue;
 		w->generation = generation;
 		w->started_ms = clock_wall_ms();
-		atomic_store(&w->conns_total, 0);
-		atomic_store(&w->pid, pid);
 		return (int)i;
 	}
 	errno = ENOSPC;
