@@ -289,7 +289,8 @@ shm_server_add(struct shm_table *t, uint32_t pool_idx, const char *name,
 	}
 	shm_pool_lock(t, pool_idx);
 	n = atomic_load(&p->nservers);
-	if (n >= SHM_POOL_MAX_SERVERS || (idx = shm_server_slot_free(t)) == -1) {
+	idx = n < SHM_POOL_MAX_SERVERS ? shm_server_slot_free(t) : -1;
+	if (idx == -1) {
 		shm_pool_unlock(t, pool_idx);
 		errno = ENOSPC;
 		return -1;

@@ -208,7 +208,8 @@ START_TEST(test_accounting_returns_to_zero)
 	ck_assert_int_eq(atomic_load(&t->servers[b].active), 0);
 	ck_assert_int_eq(atomic_load(&t->workers[w].server_active[a]), 0);
 	ck_assert_int_eq(atomic_load(&t->workers[w].server_active[b]), 0);
-	ck_assert_uint_eq(atomic_load(&t->conns_total), 10);	/* totals stay */
+	/* Totals are monotonic: they stay. */
+	ck_assert_uint_eq(atomic_load(&t->conns_total), 10);
 }
 END_TEST
 
