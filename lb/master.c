@@ -120,6 +120,23 @@ master_child(struct master *m, uint32_t slot)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * Only one event base per process may own signals; the worker makes
+	 * its own, so the inherited one goes (its control-socket events
+	 * included: ctl_close would unlink the master's socket path).
+	 * event_reinit first gives the child its own epoll instance: deleting
+	 * events from the inherited one would delete them for the master.
+	 */
+	if (event_reinit(m->base) == -1)
+		fatalx("worker: event_reinit failed");
+	for (i = 0; i < 3; i++)
+		event_free(m->ev_sig[i]);
+	event_free(m->ev_chld);
+	event_free(m->ev_tick);
+	m->ev_sig[0] = m->ev_sig[1] = m->ev_sig[2] = NULL;
+	m->ev_chld = m->ev_tick = NULL;
+	event_base_free(m->base);
+	m->base = NULL;
 	master_child_close_fds(m);
 	log_init("lbd", m->conf->log_facility, m->log_stderr);
 	if ((wl = calloc(m->nls + 1, sizeof(*wl))) == NULL)
