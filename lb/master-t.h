@@ -17,7 +17,7 @@
 #include "ctl.h"
 #include "shm-t.h"
 
-#define MASTER_FDS_PER_CONN	6	/* 2 sockets + up to 2 pipes */
+#define MASTER_PIPES_MIN	64	/* a worker's pipe pool floor (worker.c) */
 #define MASTER_FDS_RESERVE	64	/* listeners, syslog, event base ... */
 #define MASTER_MAX_WORKERS	64	/* per generation */
 

@@ -390,16 +390,18 @@ master_on_tick(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Raises the soft fd limit to the hard one and checks that one worker
- * could hold its share of maxconn: a worker holds 2 sockets per
- * connection plus splice pipes (2 fds each, pooled and bounded).
- * Returns 0, or -1 with the reason logged.
+ * Raises the soft fd limit to the hard one and checks that one worker can
+ * hold all of maxconn: the kernel hands connections to whichever worker
+ * accepts first, so any worker may end up with most of them.  Each holds
+ * 2 sockets; splice pipes come from a per-worker pool (at least
+ * MASTER_PIPES_MIN, more when fds allow).  Returns 0, or -1 with the
+ * reason in `why`.
  */
 static int
-master_check_fds(const struct conf *c)
+master_check_fds(const struct conf *c, char *why, size_t whylen)
 {
 	struct rlimit	rl;
-	uint64_t	need, per_worker;
+	uint64_t	need, fit;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
 		log_warn("getrlimit(RLIMIT_NOFILE)");
@@ -412,20 +414,19 @@ master_check_fds(const struct conf *c)
 			    (unsigned long long)rl.rlim_max);
 		getrlimit(RLIMIT_NOFILE, &rl);
 	}
-	per_worker = (c->maxconn + c->workers - 1) / c->workers;
-	need = per_worker * MASTER_FDS_PER_CONN + MASTER_FDS_RESERVE;
-	if (rl.rlim_cur != RLIM_INFINITY && need > rl.rlim_cur) {
-		log_errx("maxconn %u over %u workers needs %llu file "
-		    "descriptors per worker (%d per connection + %d), but "
-		    "RLIMIT_NOFILE is %llu: lower maxconn to %llu or add "
-		    "workers", c->maxconn, c->workers,
-		    (unsigned long long)need, MASTER_FDS_PER_CONN,
-		    MASTER_FDS_RESERVE, (unsigned long long)rl.rlim_cur,
-		    (unsigned long long)((rl.rlim_cur - MASTER_FDS_RESERVE) /
-		    MASTER_FDS_PER_CONN * c->workers));
-		return -1;
-	}
-	return 0;
+	need = 2 * (uint64_t)c->maxconn + 2 * MASTER_PIPES_MIN +
+	    MASTER_FDS_RESERVE;
+	if (rl.rlim_cur == RLIM_INFINITY || need <= rl.rlim_cur)
+		return 0;
+	fit = rl.rlim_cur > 2 * MASTER_PIPES_MIN + MASTER_FDS_RESERVE ?
+	    (rl.rlim_cur - 2 * MASTER_PIPES_MIN - MASTER_FDS_RESERVE) / 2 : 0;
+	snprintf(why, whylen, "maxconn %u needs %llu file descriptors per worker (2 per "
+	    "connection, %d for splice pipes, %d reserved) but RLIMIT_NOFILE "
+	    "is %llu: set maxconn to %llu or less, or raise the limit",
+	    c->maxconn, (unsigned long long)need, 2 * MASTER_PIPES_MIN,
+	    MASTER_FDS_RESERVE, (unsigned long long)rl.rlim_cur,
+	    (unsigned long long)fit);
+	return -1;
 }
 
 static void
@@ -536,6 +537,7 @@ master_run(struct conf *conf, const struct master_opts *o)
 {
 	struct master		*m = &M;
 	struct cfg_errors	 errs = { 0 };
+	char			 why[512];
 	uint32_t		 i;
 
 	memset(m, 0, sizeof(*m));
@@ -544,8 +546,12 @@ master_run(struct conf *conf, const struct master_opts *o)
 	if ((m->conf_path = realpath(o->conf_path, NULL)) == NULL)
 		m->conf_path = strdup(o->conf_path);
 	log_init("lbd", conf->log_facility, o->log_stderr);
-	if (master_check_fds(conf) == -1)
+	if (master_check_fds(conf, why, sizeof(why)) == -1) {
+		log_errx("%s", why);
+		if (!o->log_stderr)
+			fprintf(stderr, "lbd: %s\n", why);
 		return 1;
+	}
 	if ((m->t = shm_create()) == NULL)
 		fatal("shared table: mmap");
 	if (master_table_load(m, conf, &errs) == -1 ||
