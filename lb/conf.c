@@ -337,7 +337,11 @@ conf_pools(struct conf_ctx *ctx, struct conf *c, const config_setting_t *root)
 		    "%u (max %d)", total, SHM_MAX_SERVERS);
 }
 
-/* The listener's pool, by name, among the pools already read. */
+/*
+ * The listener's pool, by name, among the pools already read.  When the
+ * pools themselves are broken (list missing, a name missing or bad) that
+ * is reported already, and "not defined" would only be an echo of it.
+ */
 static void
 conf_listener_pool(struct conf_ctx *ctx, const struct conf *c,
     const config_setting_t *el, struct conf_listener *l)
@@ -352,6 +356,11 @@ conf_listener_pool(struct conf_ctx *ctx, const struct conf *c,
 			l->pool_idx = i;
 			return;
 		}
+	for (i = 0; i < c->npools; i++)
+		if (c->pools[i].name[0] == '\0')
+			return;
+	if (c->npools == 0)
+		return;
 	conf_err(ctx, conf_line(config_setting_get_member(el, "pool")),
 	    "pool '%s' is not defined", l->pool);
 }
