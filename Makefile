@@ -129,18 +129,82 @@ asan: deps
 	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	 $(MAKE) --no-print-directory BUILD=build/asan test
 
+# Install layout.  Every file `install` writes is listed in $(MANIFEST),
+# and `uninstall` removes exactly those.  A sample config goes to $(ETCDIR)
+# only when no file of that name is there (an operator's config is never
+# overwritten); the manifest records its sha256, and uninstall removes it
+# only when install put it there and nobody has changed it since.
+BINDIR	 ?= $(PREFIX)/bin
+SBINDIR	 ?= $(PREFIX)/sbin
+MANDIR	 ?= $(PREFIX)/share/man
+UNITDIR	 ?= $(PREFIX)/lib/systemd/system
+DOCDIR	 ?= $(PREFIX)/share/doc/lb
+COMPDIR	 ?= $(PREFIX)/share/bash-completion/completions
+ETCDIR	 ?= /etc/lb
+MANIFEST   := $(DOCDIR)/MANIFEST
+MANPAGES   := $(wildcard lb/*.[58] failover/*.[58])
+SD_UNITS   := $(wildcard systemd/*.service)
+SAMPLES	   := $(wildcard etc/*.conf)
+COMPLETION := etc/bash-completion/lbctl
+# What uninstall removes when the manifest is missing (never $(ETCDIR)).
+INST_FILES := $(SBINDIR)/lbd $(SBINDIR)/lb-failoverd $(BINDIR)/lbctl \
+	$(COMPDIR)/lbctl $(addprefix $(UNITDIR)/,$(notdir $(SD_UNITS))) \
+	$(foreach p,$(MANPAGES),$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p))) \
+	$(addprefix $(DOCDIR)/examples/,$(notdir $(SAMPLES)))
+
+# Binaries that were built (lbctl, lb-failoverd only when their sources
+# exist); unit paths under /usr/local rewritten to $(PREFIX).
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BUILD)/lbd $(DESTDIR)$(PREFIX)/sbin/lbd
-	if [ -f $(BUILD)/lb-failoverd ]; then install -m 0755 $(BUILD)/lb-failoverd $(DESTDIR)$(PREFIX)/sbin/; fi
-	if [ -f $(BUILD)/lbctl ]; then install -m 0755 $(BUILD)/lbctl $(DESTDIR)$(PREFIX)/bin/; fi
-	install -d $(DESTDIR)$(PREFIX)/share/doc/lb/examples
-	install -m 0644 etc/*.conf $(DESTDIR)$(PREFIX)/share/doc/lb/examples/
+	@set -e; D='$(DESTDIR)'; old="$$D$(MANIFEST)"; new=$$(mktemp); \
+	trap 'rm -f "$$new" "$$new.unit"' EXIT; \
+	put() { install -D -m "$$1" "$$2" "$$D$$3"; \
+	  echo "F $$3" >>"$$new"; echo "install $$D$$3"; }; \
+	for b in lbd lb-failoverd; do \
+	  [ ! -f $(BUILD)/$$b ] || put 0755 $(BUILD)/$$b $(SBINDIR)/$$b; \
+	done; \
+	[ ! -f $(BUILD)/lbctl ] || put 0755 $(BUILD)/lbctl $(BINDIR)/lbctl; \
+	for p in $(MANPAGES); do \
+	  put 0644 $$p $(MANDIR)/man$${p##*.}/$${p##*/}; \
+	done; \
+	for u in $(SD_UNITS); do \
+	  sed '/^Exec/s|/usr/local/|$(PREFIX)/|g' $$u >"$$new.unit"; \
+	  put 0644 "$$new.unit" $(UNITDIR)/$${u##*/}; \
+	done; \
+	[ ! -f $(COMPLETION) ] || put 0644 $(COMPLETION) $(COMPDIR)/lbctl; \
+	for c in $(SAMPLES); do \
+	  put 0644 $$c $(DOCDIR)/examples/$${c##*/}; \
+	  t=$(ETCDIR)/$${c##*/}; \
+	  if [ ! -e "$$D$$t" ]; then \
+	    install -D -m 0644 $$c "$$D$$t"; echo "install $$D$$t"; \
+	    echo "C $$(sha256sum <$$c | cut -d' ' -f1) $$t" >>"$$new"; \
+	  else \
+	    mine=""; [ ! -f "$$old" ] || \
+	      mine=$$(awk -v t="$$t" '$$1 == "C" && $$3 == t' "$$old"); \
+	    if [ -n "$$mine" ]; then echo "$$mine" >>"$$new"; fi; \
+	    echo "keep $$D$$t (exists, not overwritten)"; \
+	  fi; \
+	done; \
+	install -D -m 0644 "$$new" "$$D$(MANIFEST)"
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/lbd $(DESTDIR)$(PREFIX)/sbin/lb-failoverd \
-	      $(DESTDIR)$(PREFIX)/bin/lbctl
-	rm -rf $(DESTDIR)$(PREFIX)/share/doc/lb
+	@D='$(DESTDIR)'; m="$$D$(MANIFEST)"; \
+	if [ -f "$$m" ]; then list=$$(cat "$$m"); else \
+	  echo "uninstall: no $$m, removing the usual files"; \
+	  list=$$(for f in $(INST_FILES); do echo "F $$f"; done); \
+	fi; \
+	echo "$$list" | while read k a b; do \
+	  case "$$k" in \
+	  F) if [ -e "$$D$$a" ] || [ -L "$$D$$a" ]; then \
+	       rm -f "$$D$$a" && echo "remove $$D$$a"; fi ;; \
+	  C) [ -f "$$D$$b" ] || continue; \
+	     if [ "$$(sha256sum <"$$D$$b" | cut -d' ' -f1)" = "$$a" ]; then \
+	       rm -f "$$D$$b" && echo "remove $$D$$b"; \
+	     else echo "keep $$D$$b (changed since install)"; fi ;; \
+	  esac; \
+	done; \
+	rm -f "$$m"; \
+	rmdir "$$D$(DOCDIR)/examples" "$$D$(DOCDIR)" "$$D$(ETCDIR)" 2>/dev/null; \
+	true
 
 clean:
 	rm -rf build
