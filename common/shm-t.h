@@ -53,6 +53,20 @@ enum shm_health {
 	SHM_HEALTH_DOWN = 1,
 };
 
+/* Outcome of the last active health check of a server. */
+enum shm_check {
+	SHM_CHECK_NONE = 0,		/* never checked */
+	SHM_CHECK_OK = 1,
+	SHM_CHECK_REFUSED = 2,		/* connect refused */
+	SHM_CHECK_CONNECT_TIMEOUT = 3,	/* no connect within timeout */
+	SHM_CHECK_TIMEOUT = 4,		/* expect not seen within timeout */
+	SHM_CHECK_CLOSED = 5,		/* closed before expect was seen */
+	SHM_CHECK_RESET = 6,		/* reset by the server */
+	SHM_CHECK_TOO_LONG = 7,		/* read bound hit without expect */
+	SHM_CHECK_ERROR = 8,		/* any other socket error */
+	SHM_CHECK__COUNT
+};
+
 enum bal_algo {
 	BAL_ROUNDROBIN = 0,	/* smooth weighted, one global sequence */
 	BAL_RANDOM = 1,		/* uniform weighted */
@@ -93,7 +107,30 @@ struct shm_server {
 	/* Smooth weighted round robin: under the pool lock. */
 	int64_t			rr_current;
 
-	uint8_t			reserved[64];	/* health/flap state (issue 3) */
+	/*
+	 * Health check state: written by the master's checker (health.c),
+	 * read by lbctl and, for the slow-start ramp and down_epoch, by
+	 * workers.  Every field is valid at zero, because shm_server_fill()
+	 * clears `reserved` when a slot is (re)used.
+	 */
+	union {
+		struct {
+			_Atomic uint32_t check_result;	/* enum shm_check */
+			_Atomic uint32_t check_ms;	/* last check's duration */
+			_Atomic uint32_t check_succ;	/* consecutive passes */
+			_Atomic uint32_t check_fail;	/* consecutive failures */
+			_Atomic uint32_t flaps;		/* changes in flap window */
+			_Atomic uint32_t penalty;	/* rise multiplier, 0 = 1 */
+			_Atomic uint32_t ramp_permille;	/* slow start 1..999, 0 = off */
+			_Atomic uint32_t down_epoch;	/* +1 at each down */
+			_Atomic uint32_t on_down_shutdown; /* 1: close sessions */
+			_Atomic uint32_t checked;	/* 1: active checks run */
+			_Atomic int64_t	 ramp_start_ms;	/* wall clock, 0 = none */
+			_Atomic uint32_t transitions;	/* state changes, total */
+			uint32_t	 hc_pad[3];
+		};
+		uint8_t		reserved[64];
+	};
 };
 
 struct shm_pool {
@@ -140,6 +177,8 @@ struct shm_table {
 };
 
 _Static_assert(sizeof(struct shm_server) % 8 == 0, "shm_server aligned");
+_Static_assert(sizeof(((struct shm_server *)0)->reserved) == 64,
+    "health state fits the 64 bytes shm_server_fill clears");
 _Static_assert(sizeof(struct shm_worker) ==
     24 + 8 + 4 * SHM_MAX_SERVERS, "shm_worker layout");
 
