@@ -56,6 +56,7 @@ struct conf {
 	uint32_t		workers;	/* 0 in file = online CPUs; resolved >= 1 */
 	uint32_t		maxconn;	/* 1..1000000, default 10000 */
 	char			control_socket[CONF_PATH_MAX];
+	char			state_file[4096]; /* "" = not persisted */
 	int			log_facility;	/* LOG_DAEMON default */
 	bool			log_connections; /* default true */
 	uint64_t		connect_timeout_ms;	/* default 3s */

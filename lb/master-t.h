@@ -16,6 +16,7 @@
 #include "conf-t.h"
 #include "ctl.h"
 #include "shm-t.h"
+#include "state.h"
 
 #define MASTER_PIPES_MIN	64	/* a worker's pipe pool floor (worker.c) */
 #define MASTER_FDS_RESERVE	64	/* listeners, syslog, event base ... */
@@ -73,6 +74,8 @@ struct master {
 	struct event		*ev_tick;
 	struct ctl_env		 env;
 	struct ctl_server	*ctl;
+	struct state		 state;		/* last saved runtime changes */
+	uint64_t		 state_fp;	/* table fingerprint when saved */
 	uint32_t		 pending_remove[SHM_MAX_SERVERS];
 	uint32_t		 npending_remove;
 };
@@ -102,5 +105,9 @@ int	 master_listeners_open(struct master *m, const struct conf *c,
 int	 master_reload(struct master *m, struct cfg_errors *errs);
 /* Retries removals of servers that were busy at reload time. */
 void	 master_reload_tick(struct master *m);
+/* Re-applies the saved runtime changes after a start or reload. */
+void	 master_state_apply(struct master *m);
+/* Saves runtime changes when the table's steering state changed. */
+void	 master_state_tick(struct master *m);
 
 #endif

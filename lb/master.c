@@ -387,6 +387,7 @@ master_on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	master_spawn_due(m, now);
 	master_reload_tick(m);
+	master_state_tick(m);
 }
 
 /*
@@ -450,6 +451,25 @@ master_daemonize(void)
 	    freopen("/dev/null", "w", stdout) == NULL ||
 	    freopen("/dev/null", "w", stderr) == NULL)
 		fatal("freopen /dev/null");
+}
+
+/* Reads the state file at start; a broken one is logged, never fatal. */
+static void
+master_state_load(struct master *m)
+{
+	size_t	nbad;
+	int	firstbad;
+
+	if (m->conf->state_file[0] == '\0')
+		return;
+	if (state_load(m->conf->state_file, &m->state, &nbad, &firstbad) == -1) {
+		log_warn("state: cannot read %s; starting from the config",
+		    m->conf->state_file);
+		return;
+	}
+	if (nbad > 0)
+		log_warnx("state: %s: %zu bad lines ignored (first: line %d)",
+		    m->conf->state_file, nbad, firstbad);
 }
 
 /* Registers the signal events and the tick.  Fatal on failure (start-up). */
@@ -528,6 +548,7 @@ master_free(struct master *m)
 	master_close_listeners(m);
 	free(m->ls);
 	shm_destroy(m->t);
+	state_free(&m->state);
 	conf_free(m->conf);
 	free(m->conf_path);
 }
@@ -554,6 +575,7 @@ master_run(struct conf *conf, const struct master_opts *o)
 	}
 	if ((m->t = shm_create()) == NULL)
 		fatal("shared table: mmap");
+	master_state_load(m);
 	if (master_table_load(m, conf, &errs) == -1 ||
 	    master_listeners_open(m, conf, &errs) == -1) {
 		for (i = 0; i < errs.n; i++) {
@@ -564,6 +586,7 @@ master_run(struct conf *conf, const struct master_opts *o)
 		cfg_errors_free(&errs);
 		return 1;
 	}
+	master_state_apply(m);
 	if (!o->foreground)
 		master_daemonize();
 	if ((m->base = event_base_new()) == NULL)

@@ -77,8 +77,9 @@ reload_update_server(struct master *m, uint32_t pidx, uint32_t sidx,
 	}
 	s->backup = cs->backup;
 	shm_pool_unlock(m->t, pidx);
-	atomic_store(&s->weight, cs->weight);
-	atomic_store(&s->eff_weight, cs->weight);
+	/* An unchanged weight keeps eff_weight: a slow-start ramp goes on. */
+	if (atomic_exchange(&s->weight, cs->weight) != cs->weight)
+		atomic_store(&s->eff_weight, cs->weight);
 	atomic_store(&s->maxconn, cs->maxconn);
 }
 
@@ -97,6 +98,9 @@ reload_prune_pool(struct master *m, uint32_t pidx, const struct conf_pool *cp)
 		for (k = 0; cp != NULL && k < cp->nservers; k++)
 			if (strcmp(cp->servers[k].name, s->name) == 0)
 				keep = true;
+		/* Added at run time: the state file keeps it. */
+		if (cp != NULL && state_is_added(&m->state, s->pool, s->name))
+			keep = true;
 		if (!keep)
 			gone[ngone++] = p->servers[i];
 	}
@@ -340,6 +344,7 @@ master_reload(struct master *m, struct cfg_errors *errs)
 	m->nworkers = nc->workers;
 	for (i = 0; i < m->nworkers; i++)
 		m->cur[i].next_spawn = 0;
+	master_state_apply(m);
 	master_reload_tick(m);
 	/* New workers first, so there is never a moment with no acceptor. */
 	master_spawn_due(m, clock_mono_ms());
@@ -367,4 +372,41 @@ master_reload_tick(struct master *m)
 		}
 		i++;
 	}
+}
+
+void
+master_state_apply(struct master *m)
+{
+	uint32_t	busy[64];
+	size_t		applied, skipped, nbusy, i;
+
+	applied = state_apply(&m->state, m->t, m->conf, &skipped, busy, 64,
+	    &nbusy);
+	for (i = 0; i < nbusy; i++)
+		reload_remove_later(m, busy[i]);
+	if (applied > 0 || skipped > 0)
+		log_info("state: %zu runtime changes re-applied, %zu no longer "
+		    "apply", applied, skipped);
+	m->state_fp = state_fingerprint(m->t);
+}
+
+void
+master_state_tick(struct master *m)
+{
+	struct state	st;
+	uint64_t	fp = state_fingerprint(m->t);
+
+	if (fp == m->state_fp)
+		return;
+	m->state_fp = fp;
+	if (state_capture(m->t, m->conf, &st) == -1) {
+		log_warn("state: capture");
+		return;
+	}
+	state_free(&m->state);
+	m->state = st;
+	if (m->conf->state_file[0] == '\0')
+		return;
+	if (state_save(m->conf->state_file, &m->state) == -1)
+		log_warn("state: cannot save %s", m->conf->state_file);
 }
