@@ -455,6 +455,15 @@ fo_cross_check(struct fo_load *ld, int line)
 			rc = -1;
 		}
 	}
+	if ((c->bind.ss_family == AF_INET &&
+	    ((struct sockaddr_in *)(void *)&c->bind)->sin_addr.s_addr ==
+	    htonl(INADDR_ANY)) || (c->bind.ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)(void *)
+	    &c->bind)->sin6_addr))) {
+		cfg_error(ld->e, ld->file, line, "bind must be a specific "
+		    "address: it is the source the peers authenticate");
+		rc = -1;
+	}
 	if (c->track_interval_ms == 0)
 		c->track_interval_ms = c->advert_ms;
 	if (c->track_timeout_ms == 0)
