@@ -19,6 +19,31 @@
 #define CONF_MAX_WORKERS	64
 #define CONF_MAX_MAXCONN	1000000
 
+#define CONF_HC_DATA_MAX	256	/* bytes of a health check send/expect */
+
+/*
+ * Health settings of a pool (health = { ... }), or of one server that
+ * overrides some of them.  Parsed and validated by conf_health.c.
+ */
+struct conf_health {
+	bool			enabled;	/* active checks configured */
+	bool			initial_up;	/* before the first check */
+	bool			on_down_shutdown; /* close sessions at down */
+	uint32_t		rise;		/* 1..100, default 2 */
+	uint32_t		fall;		/* 1..100, default 3 */
+	uint32_t		port;		/* 0 = the traffic port */
+	uint32_t		observe_errors;	/* 0..1000, default 5 */
+	uint32_t		flap_limit;	/* 0..1000, 0 = off */
+	uint64_t		interval_ms;	/* 100ms..1h, default 2s */
+	uint64_t		timeout_ms;	/* 10ms..interval, default 1s */
+	uint64_t		slowstart_ms;	/* 0..1h, default 0 */
+	uint64_t		flap_window_ms;	/* 1s..1d, default 60s */
+	uint32_t		send_len;
+	uint32_t		expect_len;
+	uint8_t			send[CONF_HC_DATA_MAX];
+	uint8_t			expect[CONF_HC_DATA_MAX];
+};
+
 struct conf_server {
 	char			name[SHM_NAME_MAX];
 	char			address[64];	/* as written, for messages */
@@ -27,6 +52,7 @@ struct conf_server {
 	uint32_t		weight;		/* 0..256, default 1 */
 	uint32_t		maxconn;	/* 0 = unlimited (default) */
 	bool			backup;		/* default false */
+	struct conf_health	health;		/* the pool's, overridden */
 	int			line;
 };
 
@@ -34,6 +60,7 @@ struct conf_pool {
 	char			name[SHM_NAME_MAX];
 	enum bal_algo		algorithm;	/* default roundrobin */
 	uint32_t		retries;	/* 0..16, default 2 */
+	struct conf_health	health;		/* health = { ... } */
 	struct conf_server	*servers;
 	uint32_t		nservers;	/* 1..SHM_POOL_MAX_SERVERS */
 	int			line;
