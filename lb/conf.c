@@ -21,6 +21,7 @@
 #include "addr.h"
 #include "cfg.h"
 #include "conf.h"
+#include "conf_health.h"
 #include "conf_setting.h"
 #include "log.h"
 #include "shm.h"
@@ -45,9 +46,9 @@ static const char *const conf_keys_log[] = { "facility", "connections",
 static const char *const conf_keys_timeouts[] = { "connect", "idle",
     "drain", NULL };
 static const char *const conf_keys_pool[] = { "name", "algorithm",
-    "retries", "servers", NULL };
+    "retries", "servers", "health", NULL };
 static const char *const conf_keys_server[] = { "name", "address",
-    "weight", "maxconn", "backup", NULL };
+    "weight", "maxconn", "backup", "health", NULL };
 static const char *const conf_keys_listener[] = { "name", "bind", "pool",
     "backlog", "freebind", NULL };
 
@@ -228,6 +229,7 @@ conf_server(struct conf_ctx *ctx, const config_setting_t *el,
 	    CONF_GET_OK)
 		srv->maxconn = (uint32_t)v;
 	conf_get_bool(ctx, el, "backup", &srv->backup);
+	conf_health_parse(ctx, el, &srv->health);	/* over the pool's */
 }
 
 /* A pool's servers list: 1..SHM_POOL_MAX_SERVERS, unique names. */
@@ -251,6 +253,7 @@ conf_servers(struct conf_ctx *ctx, const config_setting_t *list,
 	for (i = 0; i < n; i++) {
 		struct conf_server *s = &p->servers[i];
 
+		s->health = p->health;
 		conf_server(ctx, config_setting_get_elem(list, (unsigned)i), s);
 		for (j = 0; j < i && s->name[0] != '\0'; j++)
 			if (strcmp(p->servers[j].name, s->name) == 0) {
@@ -276,6 +279,7 @@ conf_pool(struct conf_ctx *ctx, const config_setting_t *el,
 	p->line = conf_line(el);
 	p->algorithm = BAL_ROUNDROBIN;
 	p->retries = CONF_DEF_RETRIES;
+	conf_health_defaults(&p->health);
 	if (!conf_is_group(ctx, el))
 		return;
 	conf_check_keys(ctx, el, conf_keys_pool);
@@ -292,6 +296,7 @@ conf_pool(struct conf_ctx *ctx, const config_setting_t *el,
 	if (conf_get_int(ctx, el, "retries", 0, CONF_MAX_RETRIES, &v) ==
 	    CONF_GET_OK)
 		p->retries = (uint32_t)v;
+	conf_health_parse(ctx, el, &p->health);	/* before the servers */
 	if ((list = conf_get_aggregate(ctx, el, "servers", CONFIG_TYPE_LIST,
 	    true)) != NULL)
 		conf_servers(ctx, list, p);
