@@ -34,6 +34,7 @@ struct bal_cand {
 	uint32_t	 idx;		/* server index */
 	uint32_t	 weight;	/* eff_weight snapshot, > 0 */
 	int64_t		 active;	/* active snapshot, for comparisons */
+	uint32_t	 ramp;		/* slow start permille, 0 = full */
 };
 
 /* The candidates of one pick, in config order. */
@@ -134,6 +135,8 @@ bal_gather(const struct shm_table *t, const struct shm_pool *p, bool backup,
 		set->c[set->n].weight = w;
 		set->c[set->n].active = atomic_load_explicit(
 		    &t->servers[idx].active, memory_order_relaxed);
+		set->c[set->n].ramp = atomic_load_explicit(
+		    &t->servers[idx].ramp_permille, memory_order_relaxed);
 		set->n++;
 		set->total += w;
 	}
@@ -183,19 +186,57 @@ bal_load_cmp(const struct bal_cand *a, const struct bal_cand *b)
 }
 
 /*
+ * Slow start under leastconn (issue 3).  A ramped weight alone does not
+ * hold back a recovering server here: with 0 connections its load is 0
+ * whatever its weight, and with the default weight 1 there is nothing to
+ * ramp.  So while a server ramps (ramp permille r), it is left out of the
+ * choice once its active count reaches ceil(r/1000 x the average active
+ * of the servers that are not ramping), at least 1: its share of the
+ * pool's connections grows with time instead of filling at once.
+ * `sum` and `nfull`: total active and count of the non-ramping
+ * candidates.  Returns true when candidate i is left out.
+ */
+static bool
+bal_ramp_capped(const struct bal_set *set, uint32_t i, int64_t sum,
+    uint32_t nfull)
+{
+	int64_t		 cap;
+
+	if (set->c[i].ramp == 0 || nfull == 0)
+		return false;	/* all ramping: nothing to compare with */
+	cap = (sum * (int64_t)set->c[i].ramp + (int64_t)nfull * 1000 - 1) /
+	    ((int64_t)nfull * 1000);
+	return set->c[i].active >= (cap > 1 ? cap : 1);
+}
+
+/*
  * Weighted least connections over the active counts of all workers.  A
  * first pass finds the lightest load and how many candidates share it; the
  * pool's shared rr_seq then says which of those tied takes this
  * connection, so equally loaded servers take new connections strictly in
- * turn across all workers.  Returns the index into set->c.
+ * turn across all workers.  Servers held back by slow start
+ * (bal_ramp_capped) are skipped.  Returns the index into set->c.
  */
 static uint32_t
 bal_choose_leastconn(struct shm_pool *p, const struct bal_set *set)
 {
-	uint32_t	 i, best = 0, ntie = 1, nth;
+	bool		 out[SHM_POOL_MAX_SERVERS];
+	uint32_t	 i, best = 0, ntie = 1, nth, nfull = 0;
+	int64_t		 sum = 0;
 	int		 cmp;
 
-	for (i = 1; i < set->n; i++) {
+	for (i = 0; i < set->n; i++)
+		if (set->c[i].ramp == 0) {
+			sum += set->c[i].active > 0 ? set->c[i].active : 0;
+			nfull++;
+		}
+	for (i = 0; i < set->n; i++)
+		out[i] = bal_ramp_capped(set, i, sum, nfull);
+	while (best + 1 < set->n && out[best])
+		best++;
+	for (i = best + 1; i < set->n; i++) {
+		if (out[i])
+			continue;
 		cmp = bal_load_cmp(&set->c[i], &set->c[best]);
 		if (cmp < 0) {
 			best = i;
@@ -208,7 +249,7 @@ bal_choose_leastconn(struct shm_pool *p, const struct bal_set *set)
 	nth = (uint32_t)(atomic_fetch_add_explicit(&p->rr_seq, 1,
 	    memory_order_relaxed) % ntie);
 	for (i = best; i < set->n; i++)
-		if (bal_load_cmp(&set->c[i], &set->c[best]) == 0 &&
+		if (!out[i] && bal_load_cmp(&set->c[i], &set->c[best]) == 0 &&
 		    nth-- == 0)
 			return i;
 	return best;	/* not reached */
