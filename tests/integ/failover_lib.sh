@@ -397,3 +397,24 @@ fo_pair() {
 
 # fo_expect_single_master TIMEOUT_MS NODE: NODE MASTER + sole VIP holder.
 fo_single() { [ "$(fo_holders)" = "$1" ] && fo_state_is "$1" MASTER; }
+
+# fo_need_nft: nft(8) for dropping heartbeats (this kernel has nf_tables
+# but no netem/prio qdiscs).  Installs Debian's nftables when missing,
+# unless FO_NO_INSTALL=1; skips when that is impossible.
+fo_need_nft() {
+	command -v nft >/dev/null && return 0
+	if [ "${FO_NO_INSTALL:-0}" != 1 ] && command -v apt-get >/dev/null; then
+		echo "# installing nftables (apt-get) for heartbeat loss/partition"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends nftables >/dev/null 2>&1 ||
+		{ apt-get update -qq >/dev/null 2>&1 &&
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends nftables >/dev/null 2>&1; }
+	fi
+	command -v nft >/dev/null ||
+		fo_skip "nft(8) not installed and cannot be installed: cannot drop heartbeats"
+}
+
+# fo_nft NODE RULESET: load an nft ruleset inside the node's namespace.
+fo_nft() { ip netns exec "$(fo_ns "$1")" nft -f - <<<"$2"; }
+fo_nft_flush() { ip netns exec "$(fo_ns "$1")" nft flush ruleset; }
