@@ -22,6 +22,8 @@
 #define MASTER_FDS_RESERVE	64	/* listeners, syslog, event base ... */
 #define MASTER_MAX_WORKERS	64	/* per generation */
 
+struct health;
+
 enum master_stop {
 	MASTER_RUNNING = 0,
 	MASTER_STOP_GRACEFUL = 1,
@@ -74,6 +76,7 @@ struct master {
 	struct event		*ev_tick;
 	struct ctl_env		 env;
 	struct ctl_server	*ctl;
+	struct health		*health;	/* active checker (health.c) */
 	struct state		 state;		/* last saved runtime changes */
 	uint64_t		 state_fp;	/* table fingerprint when saved */
 	uint32_t		 pending_remove[SHM_MAX_SERVERS];

@@ -26,6 +26,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "conf.h"
+#include "health.h"
 #include "ctl.h"
 #include "listen.h"
 #include "log.h"
@@ -536,6 +537,7 @@ master_free(struct master *m)
 
 	if (m->ctl != NULL)
 		ctl_close(m->ctl);
+	health_stop(m->health);
 	for (i = 0; i < 3; i++)
 		if (m->ev_sig[i] != NULL)
 			event_free(m->ev_sig[i]);
@@ -593,6 +595,9 @@ master_run(struct conf *conf, const struct master_opts *o)
 		fatalx("event_base_new failed");
 	master_events(m);
 	master_open_ctl(m);
+	/* Before the workers: "initial down" servers are down from the start. */
+	if ((m->health = health_start(m->base, m->t, &m->conf)) == NULL)
+		fatal("health checker");
 	m->generation = 1;
 	atomic_store(&m->t->generation, m->generation);
 	m->nworkers = conf->workers;

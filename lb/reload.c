@@ -18,6 +18,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "conf.h"
+#include "health.h"
 #include "listen.h"
 #include "log.h"
 #include "master-t.h"
@@ -346,6 +347,7 @@ master_reload(struct master *m, struct cfg_errors *errs)
 		m->cur[i].next_spawn = 0;
 	master_state_apply(m);
 	master_reload_tick(m);
+	health_reload(m->health);	/* new settings; new servers checked */
 	/* New workers first, so there is never a moment with no acceptor. */
 	master_spawn_due(m, clock_mono_ms());
 	master_signal_workers(m, SIGTERM, true);
