@@ -182,6 +182,11 @@ handle_echo(struct conn *c)
 			c->nread += n;
 		}
 	}
+	/* EOF seen in the last round with nothing left: no event would come */
+	if (c->rd_eof && c->off == c->len) {
+		(void)shutdown(c->fd, SHUT_WR);
+		return -1;
+	}
 	return 0;
 }
 
