@@ -145,7 +145,14 @@ struct shm_pool {
 	_Atomic uint64_t	rr_seq;		/* tie-break offset for leastconn */
 	_Atomic uint64_t	conns_total;
 	_Atomic uint64_t	no_server;	/* clients closed: nothing usable */
-	uint8_t			reserved[64];
+	union {
+		struct {
+			/* Rate limit of the no_server log line, all workers. */
+			_Atomic int64_t	 nosrv_next_ms;	/* monotonic */
+			_Atomic uint64_t nosrv_logged;	/* no_server then */
+		};
+		uint8_t		reserved[64];
+	};
 };
 
 struct shm_worker {
