@@ -27,6 +27,7 @@
 #include "balance.h"
 #include "clock.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "session.h"
 #include "shm.h"
 
@@ -110,7 +111,8 @@ sess_log(struct sess_ctx *ctx, const struct sockaddr *sa,
 	char		 cbuf[ADDR_STRLEN];
 	const char	*pool, *srv = "-";
 
-	if (!ctx->conf->log_connections)
+	/* no_server has its own rate-limited line (sess_no_server). */
+	if (!ctx->conf->log_connections || why == SESS_END_NO_SERVER)
 		return;
 	pool = ctx->t->pools[l->pool_idx].name;
 	if (server != SHM_NONE)
@@ -154,8 +156,11 @@ sess_end(struct sess *s, enum sess_end why)
 	if (s->server != SHM_NONE)
 		shm_server_release(ctx->t, ctx->slot, s->server);
 	shm_conn_release(ctx->t, ctx->slot);
-	sess_log(ctx, (struct sockaddr *)&s->caddr, s->listener, s->server,
-	    clock_mono_ms() - s->start_ms, s->up.bytes, s->down.bytes, why);
+	/* A failed connect names the last server tried. */
+	sess_log(ctx, (struct sockaddr *)&s->caddr, s->listener,
+	    s->server == SHM_NONE && s->ntried > 0 ? s->tried[s->ntried - 1] :
+	    s->server, clock_mono_ms() - s->start_ms, s->up.bytes,
+	    s->down.bytes, why);
 	TAILQ_REMOVE(&ctx->sessions, s, entry);
 	ctx->nsessions--;
 	free(s);
@@ -447,6 +452,25 @@ sess_connect_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
+ * Counts a client closed because pool `pool` had no usable server, and
+ * logs it at most once a second across all workers, with how many were
+ * not logged: an all-down pool under load must not flood syslog.
+ */
+static void
+sess_no_server(struct shm_pool *pool)
+{
+	uint64_t	 n, skipped;
+
+	n = atomic_fetch_add_explicit(&pool->no_server, 1,
+	    memory_order_relaxed) + 1;
+	if (ratelimit_shared(&pool->nosrv_next_ms, &pool->nosrv_logged, n,
+	    clock_mono_ms(), 1000, &skipped))
+		log_warnx("pool %s: no usable server, client closed (%llu "
+		    "more since the last such line, %llu in all)", pool->name,
+		    (unsigned long long)skipped, (unsigned long long)n);
+}
+
+/*
  * Picks the next server not yet tried and connects to it, trying again
  * on immediate failures, up to 1 + the pool's retries servers.  Ends the
  * session when nothing is left (no_server when nothing was usable at
@@ -490,8 +514,7 @@ sess_connect_next(struct sess *s)
 		}
 	}
 	if (s->ntried == 0) {
-		atomic_fetch_add_explicit(&pool->no_server, 1,
-		    memory_order_relaxed);
+		sess_no_server(pool);
 		sess_end(s, SESS_END_NO_SERVER);
 	} else {
 		sess_end(s, SESS_END_CONNECT_FAILED);
