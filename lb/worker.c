@@ -278,6 +278,8 @@ worker_term_cb(evutil_socket_t sig, short what, void *arg)
 	if (w->draining)
 		return;
 	w->draining = true;
+	log_info("worker %u: stopping, draining %u sessions", w->ctx.slot,
+	    w->ctx.nsessions);
 	worker_close_listeners(w);
 	if (w->ctx.nsessions == 0) {
 		event_base_loopbreak(w->ctx.base);
@@ -296,6 +298,8 @@ worker_int_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct worker *w = arg;
 
+	log_info("worker %u: fast stop, closing %u sessions", w->ctx.slot,
+	    w->ctx.nsessions);
 	w->draining = true;
 	worker_close_listeners(w);
 	sess_close_all(&w->ctx, SESS_END_SHUTDOWN);
