@@ -157,7 +157,7 @@ ETCDIR	 ?= /etc/lb
 MANIFEST   := $(DOCDIR)/MANIFEST
 MANPAGES   := $(wildcard lb/*.[58] failover/*.[58])
 SD_UNITS   := $(wildcard systemd/*.service)
-SAMPLES	   := $(wildcard etc/*.conf)
+SAMPLES	   := $(wildcard etc/*.conf etc/*.sh)	# *.sh: hooks, mode 0755
 COMPLETION := etc/bash-completion/lbctl
 # What uninstall removes when the manifest is missing (never $(ETCDIR)).
 INST_FILES := $(SBINDIR)/lbd $(SBINDIR)/lb-failoverd $(BINDIR)/lbctl \
@@ -185,10 +185,11 @@ install: all
 	done; \
 	[ ! -f $(COMPLETION) ] || put 0644 $(COMPLETION) $(COMPDIR)/lbctl; \
 	for c in $(SAMPLES); do \
-	  put 0644 $$c $(DOCDIR)/examples/$${c##*/}; \
+	  mode=0644; case $$c in *.sh) mode=0755;; esac; \
+	  put $$mode $$c $(DOCDIR)/examples/$${c##*/}; \
 	  t=$(ETCDIR)/$${c##*/}; \
 	  if [ ! -e "$$D$$t" ]; then \
-	    install -D -m 0644 $$c "$$D$$t"; echo "install $$D$$t"; \
+	    install -D -m $$mode $$c "$$D$$t"; echo "install $$D$$t"; \
 	    echo "C $$(sha256sum <$$c | cut -d' ' -f1) $$t" >>"$$new"; \
 	  else \
 	    mine=""; [ ! -f "$$old" ] || \
