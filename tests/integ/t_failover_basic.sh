@@ -23,6 +23,14 @@ out=$(fo_probe "$(date +%s%N)" 3000) || fo_fail "no connection through the VIP"
 echo "election: client through VIP ok ($out)"
 [ "$(fo_get a vip_holder)" = true ] || fo_fail "a: vip_holder not true"
 [ "$(fo_get b peer_state)" = MASTER ] || fo_fail "b: peer_state not MASTER"
+if [ -x "$LB_BUILD/lbctl" ]; then
+	st=$("$LB_BUILD/lbctl" -F "$T/fo-a.sock" --json failover) || fo_fail "lbctl failover: $st"
+	$FO_PY -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["state"]=="MASTER" and j["vip_holder"] is True and j["peer_state"]=="BACKUP" and j["peer_last_heard_ms"]>=0 and "hmac" in j["drops"], j' "$st" ||
+		fo_fail "lbctl --json failover on a: $st"
+	LBCTL_FAILOVER_SOCKET="$T/fo-b.sock" "$LB_BUILD/lbctl" failover | grep -q "^state: *BACKUP" ||
+		fo_fail "lbctl failover on b: $(LBCTL_FAILOVER_SOCKET="$T/fo-b.sock" "$LB_BUILD/lbctl" failover)"
+	echo "lbctl failover: a MASTER / b BACKUP, JSON fields present"
+fi
 
 # 2. crash: SIGKILL a's agent and server; systemd's ExecStopPost
 #    (--release-vips) runs right after, as it would under systemd.
