@@ -37,8 +37,10 @@ ok() { echo "ok   $*"; }
 
 PREFIX=/usr
 # mk DESTDIR TARGET: make install or uninstall, output kept in $tmp/make.log.
+# The environment of an outer make (make check, make asan) is not ours.
 mk() {
-	make -C "$top" --no-print-directory -o all BUILD="$build" \
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u DESTDIR -u PREFIX \
+	    make -C "$top" --no-print-directory -o all BUILD="$build" \
 	    PREFIX="$PREFIX" DESTDIR="$1" "$2" >"$tmp/make.log" 2>&1 || {
 		bad "make $2 DESTDIR=$1 failed:"
 		sed 's/^/    /' "$tmp/make.log"
