@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,11 +229,11 @@ cfg_scan_number_len(const char *p, size_t left)
 }
 
 /*
- * Skips a comment or string starting at text[i], counting newlines into
- * *line.  Returns the index just past it, or `i` if there is none here.
+ * Skips a comment starting at text[i], counting newlines into *line.
+ * Returns the index just past it, or `i` if there is none here.
  */
 static size_t
-cfg_scan_skip(const char *text, size_t len, size_t i, int *line)
+cfg_scan_comment(const char *text, size_t len, size_t i, int *line)
 {
 	size_t j;
 
@@ -252,17 +253,79 @@ cfg_scan_skip(const char *text, size_t len, size_t i, int *line)
 		}
 		return len;
 	}
-	if (text[i] == '"') {
-		for (j = i + 1; j < len && text[j] != '"'; j++) {
-			if (text[j] == '\n')
-				(*line)++;
-			else if (text[j] == '\\' && j + 1 < len &&
-			    text[j + 1] != '\n')
-				j++;
-		}
-		return j < len ? j + 1 : len;
-	}
 	return i;
+}
+
+/* Scan state: where a string literal may stand depends on context. */
+struct cfg_scan {
+	int	 line;
+	int	 prev;		/* last non-blank token character, 0 at start */
+	char	 open[64];	/* innermost brackets: '{', '(' or '[' */
+	size_t	 depth;		/* may exceed sizeof(open): then "a group" */
+};
+
+/* Tracks brackets, so a ',' can be told apart in a list and a group. */
+static void
+cfg_scan_bracket(struct cfg_scan *st, int c)
+{
+	if (c == '{' || c == '(' || c == '[') {
+		if (st->depth < sizeof(st->open))
+			st->open[st->depth] = (char)c;
+		st->depth++;
+	} else if ((c == '}' || c == ')' || c == ']') && st->depth > 0) {
+		st->depth--;
+	}
+}
+
+/*
+ * May a string literal stand here?  After '=', ':', '(', '[' or another
+ * string, and after ',' inside a list or array.  Elsewhere (a name's
+ * place, after ';', a ',' ending a group member, '{') it is the token
+ * that breaks the parse.
+ */
+static bool
+cfg_scan_string_ok(const struct cfg_scan *st)
+{
+	char top = '{';
+
+	if (st->depth > 0 && st->depth <= sizeof(st->open))
+		top = st->open[st->depth - 1];
+	if (st->prev == ',')
+		return top == '(' || top == '[';
+	return st->prev != 0 && strchr("=:([\"", st->prev) != NULL;
+}
+
+/*
+ * Skips the string literal at text[i] (a '"'), counting newlines; returns
+ * the index just past it.  A string that may not stand here is the token
+ * that breaks the parse, and libconfig 1.5 then leaks its copy of it.  So
+ * when `fix` (a copy of the text) is given, such a string is overwritten
+ * there with '@' and blanks (newlines kept): the same syntax error on the
+ * same line, nothing allocated.
+ */
+static size_t
+cfg_scan_string(const char *text, size_t len, size_t i, struct cfg_scan *st,
+    char *fix)
+{
+	size_t	j;
+	bool	defuse = fix != NULL && !cfg_scan_string_ok(st);
+
+	for (j = i + 1; j < len && text[j] != '"'; j++) {
+		if (text[j] == '\n')
+			st->line++;
+		else if (text[j] == '\\' && j + 1 < len && text[j + 1] != '\n')
+			j++;
+	}
+	if (j < len)
+		j++;
+	if (defuse) {
+		memset(fix + i, ' ', j - i);
+		fix[i] = '@';
+		for (; i < j; i++)
+			if (text[i] == '\n')
+				fix[i] = '\n';
+	}
+	return j;
 }
 
 /* Does a number token start at text[i]? */
@@ -275,53 +338,76 @@ cfg_scan_is_number(const char *text, size_t len, size_t i)
 	return isdigit(c) || ((c == '-' || c == '+' || c == '.') && isdigit(n));
 }
 
+/* Skips a name ([A-Za-z*][-A-Za-z0-9_*]*) at text[i]. */
+static size_t
+cfg_scan_name(const char *text, size_t len, size_t i)
+{
+	while (i < len && (isalnum((unsigned char)text[i]) ||
+	    text[i] == '-' || text[i] == '_' || text[i] == '*'))
+		i++;
+	return i;
+}
+
 /*
  * Walks libconfig source like its scanner does (comments, strings,
  * names, numbers) and reports what libconfig itself would accept
  * silently or act on dangerously.  See cfg.h.
  */
 size_t
-cfg_scan_text(const char *text, size_t len, const char *file,
-    struct cfg_errors *e, int *noparse)
+cfg_scan_text_fix(const char *text, size_t len, const char *file,
+    struct cfg_errors *e, int *noparse, char *fix)
 {
-	size_t	 i = 0, n, problems = 0;
-	int	 line = 1;
+	struct cfg_scan	 st = { .line = 1 };
+	size_t		 i = 0, n, problems = 0;
 
 	*noparse = 0;
 	while (i < len) {
 		unsigned char c = (unsigned char)text[i];
 
-		if ((n = cfg_scan_skip(text, len, i, &line)) != i) {
+		if ((n = cfg_scan_comment(text, len, i, &st.line)) != i) {
 			i = n;
-		} else if (c == '\0') {
-			cfg_error(e, file, line, "NUL byte in the file");
+			continue;
+		}
+		if (c == '\0') {
+			cfg_error(e, file, st.line, "NUL byte in the file");
 			*noparse = 1;
 			return problems + 1;
-		} else if (c == '\n') {
-			line++;
-			i++;
-		} else if (c == '@' && len - i >= 8 &&
-		    memcmp(text + i, "@include", 8) == 0) {
-			cfg_error(e, file, line, "@include is not supported: "
+		}
+		if (c == '\n')
+			st.line++;
+		if (c == '@' && len - i >= 8 && memcmp(text + i, "@include",
+		    8) == 0) {
+			cfg_error(e, file, st.line, "@include is not supported: "
 			    "the configuration is one file");
 			*noparse = 1;
 			problems++;
-			i++;
+		}
+		if (c == '"') {
+			i = cfg_scan_string(text, len, i, &st, fix);
 		} else if (isalpha(c) || c == '*') {
-			while (i < len && (isalnum((unsigned char)text[i]) ||
-			    text[i] == '-' || text[i] == '_' || text[i] == '*'))
-				i++;
+			i = cfg_scan_name(text, len, i);
 		} else if (cfg_scan_is_number(text, len, i)) {
 			n = cfg_scan_number_len(text + i, len - i);
 			if (cfg_scan_number(text + i, n)) {
-				cfg_error(e, file, line, "integer %.*s is out "
-				    "of range", (int)(n < 32 ? n : 32), text + i);
+				cfg_error(e, file, st.line, "integer %.*s is "
+				    "out of range", (int)(n < 32 ? n : 32),
+				    text + i);
 				problems++;
 			}
 			i += n;
 		} else {
+			cfg_scan_bracket(&st, c);
 			i++;
 		}
+		if (!isspace(c))
+			st.prev = c;
 	}
 	return problems;
+}
+
+size_t
+cfg_scan_text(const char *text, size_t len, const char *file,
+    struct cfg_errors *e, int *noparse)
+{
+	return cfg_scan_text_fix(text, len, file, e, noparse, NULL);
 }

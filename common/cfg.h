@@ -48,5 +48,13 @@ void cfg_errors_free(struct cfg_errors *e);
  */
 size_t cfg_scan_text(const char *text, size_t len, const char *file,
     struct cfg_errors *e, int *noparse);
+/*
+ * The same, and also patches `fix` (a copy of text, same length) so that
+ * libconfig 1.5 can parse it without leaking: a string literal where no
+ * value may stand (the token that makes the parse fail) becomes '@' and
+ * blanks, which fails on the same line without allocating.  Parse `fix`.
+ */
+size_t cfg_scan_text_fix(const char *text, size_t len, const char *file,
+    struct cfg_errors *e, int *noparse, char *fix);
 
 #endif

@@ -570,6 +570,7 @@ conf_load_text(const char *text, size_t len, const char *name,
 	struct conf_ctx	 ctx = { name, errs, 0 };
 	struct conf	*c;
 	size_t		 from = errs ? errs->n : 0;
+	char		*fix;
 	int		 noparse;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -581,9 +582,17 @@ conf_load_text(const char *text, size_t len, const char *name,
 		conf_err(&ctx, 0, "file name too long");
 	else
 		memcpy(c->path, name, strlen(name) + 1);
-	ctx.nerr += cfg_scan_text(text, len, name, errs, &noparse);
-	if (!noparse)
-		conf_parse(&ctx, c, text);
+	/* libconfig reads a patched copy: see cfg_scan_text_fix(). */
+	if ((fix = malloc(len + 1)) == NULL) {
+		conf_err(&ctx, 0, "out of memory");
+	} else {
+		memcpy(fix, text, len + 1);
+		ctx.nerr += cfg_scan_text_fix(text, len, name, errs, &noparse,
+		    fix);
+		if (!noparse)
+			conf_parse(&ctx, c, fix);
+		free(fix);
+	}
 	if (ctx.nerr > 0) {
 		conf_sort_errors(errs, from, name);
 		conf_free(c);

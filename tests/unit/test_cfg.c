@@ -244,6 +244,55 @@ START_TEST(test_scan_nul_include)
 }
 END_TEST
 
+/* Patches `text` like conf.c does; returns the copy (free it). */
+static char *
+defuse(const char *text)
+{
+	struct cfg_errors	 e;
+	char			*fix;
+	int			 noparse;
+
+	memset(&e, 0, sizeof(e));
+	fix = strdup(text);
+	ck_assert_ptr_nonnull(fix);
+	cfg_scan_text_fix(text, strlen(text), "d.conf", &e, &noparse, fix);
+	cfg_errors_free(&e);
+	return fix;
+}
+
+START_TEST(test_scan_defuse)
+{
+	static const char *const same[] = {
+		"a = \"x\"; b = ( \"y\", \"z\" ); c = [ \"p\" \"q\" ];\n",
+		"a : \"x\"\n  \"continued\";\n",
+		"# \"comment\"\n/* \"c\" */ a = \"\\\"\";\n",
+		"l = ( { a = \"x\"; }, \"y\", [ \"z\", \"w\" ] ), m = \"v\";\n",
+	};
+	static const struct { const char *in, *out; } fixed[] = {
+		{ "\"x\"", "@  " },
+		{ "a = 1 \"x\";", "a = 1 @  ;" },
+		{ "a \"b\nc\" = 1;", "a @ \n   = 1;" },
+		{ "g = { \"k\" };", "g = { @   };" },
+		{ "a = ( \"x\"; \"y\" );", "a = ( \"x\"; @   );" },
+		{ "o=5,\"\"", "o=5,@ " },
+		{ "g = { a = ( 1 ), \"k\" };", "g = { a = ( 1 ), @   };" },
+	};
+	char	*fix;
+	size_t	 i;
+
+	for (i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		fix = defuse(same[i]);
+		ck_assert_str_eq(fix, same[i]);
+		free(fix);
+	}
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		fix = defuse(fixed[i].in);
+		ck_assert_str_eq(fix, fixed[i].out);
+		free(fix);
+	}
+}
+END_TEST
+
 static Suite *
 cfg_suite(void)
 {
@@ -257,6 +306,7 @@ cfg_suite(void)
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_scan_integers);
 	tcase_add_test(tc, test_scan_nul_include);
+	tcase_add_test(tc, test_scan_defuse);
 	suite_add_tcase(s, tc);
 	return s;
 }

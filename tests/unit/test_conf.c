@@ -620,6 +620,9 @@ START_TEST(test_syntax_error)
 	    "duplicate setting name");
 	expect("a = \"unterminated;\nb = 1;\n", 3, "syntax error");
 	expect("@include \"/etc/passwd\"\n" POOL LSN, 1, "@include is not");
+	/* A misplaced string: libconfig 1.5 would leak it (ASan checks). */
+	expect(POOL LSN "\n\"x\" = 1;\n", 4, "syntax error");
+	expect(POOL LSN "log = { \"facility\" };\n", 3, "syntax error");
 }
 END_TEST
 
