@@ -40,7 +40,8 @@
 #define CONF_DAY_MS		(24 * CONF_HOUR_MS)
 
 static const char *const conf_keys_root[] = { "workers", "maxconn",
-    "control_socket", "log", "timeouts", "pools", "listeners", NULL };
+    "control_socket", "state_file", "log", "timeouts", "pools",
+    "listeners", NULL };
 static const char *const conf_keys_log[] = { "facility", "connections",
     NULL };
 static const char *const conf_keys_timeouts[] = { "connect", "idle",
@@ -80,26 +81,29 @@ conf_is_group(struct conf_ctx *ctx, const config_setting_t *s)
 	return false;
 }
 
-/* control_socket: an absolute path that fits sun_path. */
+/*
+ * An absolute path setting `key` that fits dst (control_socket must fit
+ * sun_path; state_file PATH_MAX).
+ */
 static void
-conf_control_socket(struct conf_ctx *ctx, struct conf *c,
-    const config_setting_t *root)
+conf_abs_path(struct conf_ctx *ctx, const config_setting_t *root,
+    const char *key, char *dst, size_t dstlen)
 {
 	const char	*s;
 	char		 esc[CONF_ECHO_LEN];
 	int		 line;
 
-	if (conf_get_string(ctx, root, "control_socket", &s) != CONF_GET_OK)
+	if (conf_get_string(ctx, root, key, &s) != CONF_GET_OK)
 		return;
-	line = conf_line(config_setting_get_member(root, "control_socket"));
+	line = conf_line(config_setting_get_member(root, key));
 	if (s[0] != '/')
-		conf_err(ctx, line, "'control_socket' must be an absolute path "
-		    "(got \"%s\")", conf_echo(s, esc, sizeof(esc)));
-	else if (strlen(s) >= sizeof(c->control_socket))
-		conf_err(ctx, line, "'control_socket' is too long (%zu bytes, "
-		    "max %zu)", strlen(s), sizeof(c->control_socket) - 1);
+		conf_err(ctx, line, "'%s' must be an absolute path (got \"%s\")",
+		    key, conf_echo(s, esc, sizeof(esc)));
+	else if (strlen(s) >= dstlen)
+		conf_err(ctx, line, "'%s' is too long (%zu bytes, max %zu)",
+		    key, strlen(s), dstlen - 1);
 	else
-		memcpy(c->control_socket, s, strlen(s) + 1);
+		memcpy(dst, s, strlen(s) + 1);
 }
 
 /* log = { facility = "daemon"; connections = true; }; */
@@ -160,7 +164,10 @@ conf_globals(struct conf_ctx *ctx, struct conf *c,
 	if (conf_get_int(ctx, root, "maxconn", 1, CONF_MAX_MAXCONN, &v) ==
 	    CONF_GET_OK)
 		c->maxconn = (uint32_t)v;
-	conf_control_socket(ctx, c, root);
+	conf_abs_path(ctx, root, "control_socket", c->control_socket,
+	    sizeof(c->control_socket));
+	conf_abs_path(ctx, root, "state_file", c->state_file,
+	    sizeof(c->state_file));
 	conf_log(ctx, c, root);
 	conf_timeouts(ctx, c, root);
 }
