@@ -458,6 +458,7 @@ START_TEST(sock_basic)
 {
 	struct event_base *base = event_base_new();
 	struct ctl_server *cs;
+	static const char garbage[] = "\x01\x02\n\nnope\nstatus\n";
 	struct stat st;
 	char buf[8192], dir[108];
 
@@ -477,8 +478,7 @@ START_TEST(sock_basic)
 	ck_assert_uint_eq(atomic_load(&T->servers[server("web", "a")].weight),
 	    4);
 	/* Garbage gets ERR and the connection goes on. */
-	exchange(base, "\x01\x02\n\nnope\nstatus\n", 19, buf, sizeof(buf),
-	    true);
+	exchange(base, garbage, sizeof(garbage) - 1, buf, sizeof(buf), true);
 	ck_assert_msg(strncmp(buf, "ERR ", 4) == 0, "%s", buf);
 	ck_assert_ptr_nonnull(strstr(buf, "control character"));
 	ck_assert_ptr_nonnull(strstr(buf, "empty command"));
