@@ -139,7 +139,8 @@ lb_init() {
 
 # bg CMD...: starts CMD in the background, records its PID in BG_PID.
 bg() {
-	"$@" &
+	# "<&0": without a job control a bare "&" would read /dev/null
+	"$@" <&0 &
 	BG_PID=$!
 	LB_PIDS="$LB_PIDS $BG_PID"
 }

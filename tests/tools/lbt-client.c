@@ -8,8 +8,9 @@
  *   who       -n N [-c CONC]    N connections, each reads the name and
  *             closes; prints "NAME COUNT" lines then "failed F (connect=
  *             closed= timeout=)"; exit 0 iff F == 0
- *   hold      -n N [-c CONC] [-t S] [--cmd]   opens N connections, prints
- *             "open NAME" each and "held N failed F", keeps them S seconds
+ *   hold      -n N [-c CONC] [-t S] [--cmd]   opens N connections (all
+ *             at once, or CONC at a time: -c 1 is strictly one after the
+ *             other), prints "open NAME" each and "held N failed F", keeps them S seconds
  *             (default 60) or until SIGTERM; prints "peer_closed NAME" when
  *             the other side closes one.  With --cmd it reads commands on
  *             stdin: "close NAME" (prints "closed NAME K"), "count" (prints
@@ -318,7 +319,8 @@ cmd_who(void)
 {
 	static struct tally t;
 
-	run_probes(o.n, o.conc < o.n ? o.conc : o.n, who_done, &t);
+	run_probes(o.n, o.conc == 0 ? 1 : o.conc < o.n ? o.conc : o.n,
+	    who_done, &t);
 	tally_print(&t);
 	return tally_failed(&t) == 0 && !stop ? 0 : 1;
 }
@@ -471,7 +473,8 @@ cmd_hold(void)
 	hs.h = calloc((size_t)o.n, sizeof(*hs.h));
 	if (hs.h == NULL)
 		exit(1);
-	run_probes(o.n, o.conc > 1 ? (o.conc < o.n ? o.conc : o.n) : o.n,
+	/* all at once unless -c says otherwise (-c 1: one after another) */
+	run_probes(o.n, o.conc > 0 && o.conc < o.n ? o.conc : o.n,
 	    hold_done, &hs);
 	printf("held %ld failed %ld (connect=%ld closed=%ld timeout=%ld)\n",
 	    hs.n, tally_failed(&hs.t), hs.t.fail[RES_CONNECT],
@@ -831,7 +834,7 @@ parse_opts(int argc, char **argv)
 	int ch;
 
 	o.n = 1;
-	o.conc = 1;
+	o.conc = 0;	/* unset: who takes 1, hold takes n */
 	o.timeout_ms = 5000;
 	o.max_ms = 120000;
 	o.hold_s = 60;
@@ -855,7 +858,7 @@ parse_opts(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (o.n < 1 || o.conc < 1 || o.bytes < 0 || o.send_bytes < 0 ||
+	if (o.n < 1 || o.conc < 0 || o.bytes < 0 || o.send_bytes < 0 ||
 	    o.timeout_ms < 1 || o.max_ms < 1000 || o.hold_s < 0)
 		usage();
 }
