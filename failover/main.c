@@ -1,12 +1,15 @@
 /*
  * main.c - lb-failoverd: command line, then the agent (agent.c).
  *
- *   lb-failoverd -f FILE [-n] [-d] [-v] [--release-vips]
+ *   lb-failoverd -f FILE [-k KEYFILE] [-n] [-d] [-v] [--release-vips]
  *
  * -n checks the configuration (and the key file) and exits 0 or 1,
  * printing "FILE:LINE: message" errors.  -d stays in the foreground and
  * logs to stderr too.  --release-vips removes the configured VIPs and
  * exits (systemd's ExecStopPost, so a SIGKILLed agent leaves nothing).
+ * -k overrides auth_key_file: systemd hands the key in as a credential
+ * (LoadCredential=, readable by the service's own user only), so the
+ * unit passes -k %d/failover.key.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -22,8 +25,8 @@
 static void
 fo_usage(void)
 {
-	fprintf(stderr, "usage: lb-failoverd -f FILE [-n] [-d] [-v] "
-	    "[--release-vips]\n");
+	fprintf(stderr, "usage: lb-failoverd -f FILE [-k KEYFILE] [-n] [-d] "
+	    "[-v] [--release-vips]\n");
 	exit(1);
 }
 
@@ -65,12 +68,13 @@ main(int argc, char **argv)
 	};
 	static struct fo_config	 cfg;
 	static struct fo_agent	 agent;
-	const char		*file = NULL;
+	const char		*file = NULL, *key = NULL;
 	int			 ch, check = 0, fg = 0, release = 0, rc;
 
-	while ((ch = getopt_long(argc, argv, "f:ndvh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "f:k:ndvh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': file = optarg; break;
+		case 'k': key = optarg; break;
 		case 'n': check = 1; break;
 		case 'd': fg = 1; break;
 		case 'v': printf("lb-failoverd %s\n", LB_VERSION); return 0;
@@ -82,9 +86,15 @@ main(int argc, char **argv)
 		fo_usage();
 	if (fo_load(file, &cfg) == -1)
 		return 1;
+	if (key != NULL && snprintf(cfg.auth_key_file, sizeof(cfg.auth_key_file),
+	    "%s", key) >= (int)sizeof(cfg.auth_key_file)) {
+		fprintf(stderr, "-k: path too long\n");
+		return 1;
+	}
 	if (check)
 		return fo_check(&cfg);
-	log_init("lb-failoverd", cfg.log_facility, fg || release);
+	/* --release-vips under systemd: its stderr is the journal already */
+	log_init("lb-failoverd", cfg.log_facility, fg || (release && isatty(2)));
 	if (release)
 		return fo_agent_release_vips(&cfg, false) == -1 ? 1 : 0;
 	signal(SIGPIPE, SIG_IGN);
