@@ -32,6 +32,7 @@ struct idle {
 	int			ep;
 	int			*fd;
 	enum idle_state		*st;
+	uint64_t		*t0;		/* connect start */
 	uint64_t		next, pending, held, failed, closed;
 };
 
@@ -65,6 +66,7 @@ start_more(struct idle *d)
 			continue;
 		}
 		d->st[i] = I_CONNECTING;
+		d->t0[i] = lbb_now();
 		d->pending++;
 		ev.events = EPOLLOUT | EPOLLIN;
 		ev.data.u32 = i;
@@ -113,6 +115,18 @@ on_event(struct idle *d, uint32_t i)
 	}
 }
 
+/* Set-up that takes longer than the timeout fails that connection. */
+static void
+sweep(struct idle *d, uint64_t now)
+{
+	uint64_t i;
+
+	for (i = 0; i < d->next; i++)
+		if ((d->st[i] == I_CONNECTING || d->st[i] == I_PROBING) &&
+		    now - d->t0[i] > d->o->timeout_ns)
+			drop(d, (uint32_t)i, false);
+}
+
 /* Until every connection is held or failed, the deadline, or a signal. */
 static void
 idle_loop(struct idle *d, uint64_t deadline, bool setup)
@@ -122,6 +136,7 @@ idle_loop(struct idle *d, uint64_t deadline, bool setup)
 
 	while (!lbb_stop && lbb_now() < deadline) {
 		if (setup) {
+			sweep(d, lbb_now());
 			start_more(d);
 			if (d->next == d->o->conns && d->pending == 0)
 				return;
@@ -146,7 +161,8 @@ lbb_cmd_idle(int argc, char **argv)
 	d.ep = epoll_create1(EPOLL_CLOEXEC);
 	d.fd = calloc(o.conns, sizeof(*d.fd));
 	d.st = calloc(o.conns, sizeof(*d.st));
-	if (d.ep == -1 || d.fd == NULL || d.st == NULL)
+	d.t0 = calloc(o.conns, sizeof(*d.t0));
+	if (d.ep == -1 || d.fd == NULL || d.st == NULL || d.t0 == NULL)
 		return 1;
 	t0 = lbb_now();
 	/* Set-up and hold share one deadline: the run is bounded. */
