@@ -90,7 +90,7 @@ PIDS+=($!)
 sleep 0.3
 # a stale VIP, as a SIGKILLed agent would leave it
 ip -n "$NS" addr add 10.77.9.100/24 dev eth0
-NOTIFY_SOCKET="@lbfosd$$" ip netns exec "$NS" "$fod" -f "$T/fo.conf" >"$T/fo.log" 2>&1 &
+NOTIFY_SOCKET="@lbfosd$$" ip netns exec "$NS" "$fod" -d -f "$T/fo.conf" >"$T/fo.log" 2>&1 &
 agent=$!
 PIDS+=($agent)
 wait_for() { local i; for i in $(seq 1 300); do grep -q "$1" "$T/notify.out" 2>/dev/null && return 0; sleep 0.01; done; return 1; }
@@ -104,7 +104,7 @@ ip -n "$NS" -o addr show dev eth0 | grep -q "10.77.9.100/" || fail "no stale VIP
 ip netns exec "$NS" "$fod" -f "$T/fo.conf" --release-vips >>"$T/fo.log" 2>&1 || fail "--release-vips failed"
 ip -n "$NS" -o addr show dev eth0 | grep -q "10.77.9.100/" && fail "--release-vips left the VIP"
 # start again, stop with SIGTERM: STOPPING=1 and the VIP released
-NOTIFY_SOCKET="@lbfosd$$" ip netns exec "$NS" "$fod" -f "$T/fo.conf" >>"$T/fo.log" 2>&1 &
+NOTIFY_SOCKET="@lbfosd$$" ip netns exec "$NS" "$fod" -d -f "$T/fo.conf" >>"$T/fo.log" 2>&1 &
 agent=$!
 PIDS+=($agent)
 sleep 0.8
