@@ -199,3 +199,11 @@ lbd_workers() {
 count() {
 	awk -v n="$1" '$1 == n { c = $2 } END { print c + 0 }' "$2"
 }
+
+# kill_child SIG PID: signals one of our own children and reaps it, so
+# the shell prints no "Killed" notice.
+kill_child() {
+	kill -s "$1" "$2" 2>/dev/null
+	wait "$2" 2>/dev/null
+	return 0
+}
