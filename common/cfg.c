@@ -256,25 +256,55 @@ cfg_scan_comment(const char *text, size_t len, size_t i, int *line)
 	return i;
 }
 
+/*
+ * Bounds on the shape of a file.  libconfig 1.5 checks each new member of
+ * a group against all the others (quadratic: a 4 MiB file of "aN=1;"
+ * takes minutes), so a group's size is capped far above any real config.
+ */
+#define CFG_MAX_DEPTH		64
+#define CFG_MAX_MEMBERS		1024
+
 /* Scan state: where a string literal may stand depends on context. */
 struct cfg_scan {
-	int	 line;
-	int	 prev;		/* last non-blank token character, 0 at start */
-	char	 open[64];	/* innermost brackets: '{', '(' or '[' */
-	size_t	 depth;		/* may exceed sizeof(open): then "a group" */
+	int		 line;
+	int		 prev;	/* last non-blank token character, 0 at start */
+	size_t		 depth;	/* open brackets; open[0] is the root group */
+	char		 open[CFG_MAX_DEPTH + 1];	/* '{', '(' or '[' */
+	unsigned	 members[CFG_MAX_DEPTH + 1];	/* settings in a group */
+	bool		 too_deep, too_wide;		/* reported once */
 };
 
-/* Tracks brackets, so a ',' can be told apart in a list and a group. */
-static void
-cfg_scan_bracket(struct cfg_scan *st, int c)
+/*
+ * Tracks brackets (so a ',' can be told apart in a list and a group) and
+ * the members of each group.  Returns -1 with a message in `e` when the
+ * file is too deep or a group too wide to hand to libconfig, else 0.
+ */
+static int
+cfg_scan_bracket(struct cfg_scan *st, int c, const char *file,
+    struct cfg_errors *e)
 {
+	if (st->too_deep)
+		return 0;	/* no longer tracked: libconfig never sees it */
 	if (c == '{' || c == '(' || c == '[') {
-		if (st->depth < sizeof(st->open))
-			st->open[st->depth] = (char)c;
+		if (st->depth >= CFG_MAX_DEPTH) {
+			st->too_deep = true;
+			cfg_error(e, file, st->line, "nested more than %d "
+			    "levels deep", CFG_MAX_DEPTH);
+			return -1;
+		}
 		st->depth++;
+		st->open[st->depth] = (char)c;
+		st->members[st->depth] = 0;
 	} else if ((c == '}' || c == ')' || c == ']') && st->depth > 0) {
 		st->depth--;
+	} else if ((c == '=' || c == ':') && st->open[st->depth] == '{' &&
+	    ++st->members[st->depth] > CFG_MAX_MEMBERS && !st->too_wide) {
+		st->too_wide = true;
+		cfg_error(e, file, st->line, "more than %d settings in one "
+		    "group", CFG_MAX_MEMBERS);
+		return -1;
 	}
+	return 0;
 }
 
 /*
@@ -286,10 +316,8 @@ cfg_scan_bracket(struct cfg_scan *st, int c)
 static bool
 cfg_scan_string_ok(const struct cfg_scan *st)
 {
-	char top = '{';
+	char top = st->open[st->depth];
 
-	if (st->depth > 0 && st->depth <= sizeof(st->open))
-		top = st->open[st->depth - 1];
 	if (st->prev == ',')
 		return top == '(' || top == '[';
 	return st->prev != 0 && strchr("=:([\"", st->prev) != NULL;
@@ -357,7 +385,7 @@ size_t
 cfg_scan_text_fix(const char *text, size_t len, const char *file,
     struct cfg_errors *e, int *noparse, char *fix)
 {
-	struct cfg_scan	 st = { .line = 1 };
+	struct cfg_scan	 st = { .line = 1, .open = { '{' } };
 	size_t		 i = 0, n, problems = 0;
 
 	*noparse = 0;
@@ -396,7 +424,10 @@ cfg_scan_text_fix(const char *text, size_t len, const char *file,
 			}
 			i += n;
 		} else {
-			cfg_scan_bracket(&st, c);
+			if (cfg_scan_bracket(&st, c, file, e) == -1) {
+				*noparse = 1;
+				problems++;
+			}
 			i++;
 		}
 		if (!isspace(c))

@@ -41,10 +41,12 @@ void cfg_errors_free(struct cfg_errors *e);
  * Pre-scans libconfig source text (`len` bytes) for what libconfig 1.5
  * gets silently wrong or does on its own: a plain integer literal outside
  * 32 bits (libconfig truncates it: 4294967297 reads as 1), an "L" literal
- * outside 64 bits (it saturates), a NUL byte (the rest is ignored), and
- * @include (it would open any file).  Appends "file:LINE: ..." for each
- * and returns how many it found.  Sets *noparse when the text must not be
- * handed to libconfig at all (NUL byte, @include).
+ * outside 64 bits (it saturates), a NUL byte (the rest is ignored),
+ * @include (it would open any file), nesting deeper than 64 levels and
+ * a group of more than 1024 settings (libconfig's insert is quadratic).
+ * Appends "file:LINE: ..." for each and returns how many it found.  Sets
+ * *noparse when the text must not be handed to libconfig at all (all but
+ * the integer problems).
  */
 size_t cfg_scan_text(const char *text, size_t len, const char *file,
     struct cfg_errors *e, int *noparse);

@@ -293,6 +293,63 @@ START_TEST(test_scan_defuse)
 }
 END_TEST
 
+/* Writes `n` copies of `unit` between `head` and `tail`; returns it. */
+static char *
+repeat(const char *head, const char *unit, size_t n, const char *tail)
+{
+	size_t	 len = strlen(head) + strlen(unit) * n + strlen(tail) + 1;
+	char	*s = malloc(len), *p;
+	size_t	 i;
+
+	ck_assert_ptr_nonnull(s);
+	p = stpcpy(s, head);
+	for (i = 0; i < n; i++)
+		p = stpcpy(p, unit);
+	strcpy(p, tail);
+	return s;
+}
+
+/* Bounds that keep libconfig linear: nesting depth and group width. */
+START_TEST(test_scan_shape)
+{
+	struct cfg_errors	 e;
+	char			*t;
+	int			 noparse;
+
+	t = repeat("a = ", "(", 64, "");
+	ck_assert_uint_eq(scan(t, &e, &noparse), 0);
+	cfg_errors_free(&e);
+	free(t);
+	t = repeat("a = ", "(", 65, "");
+	ck_assert_uint_eq(scan(t, &e, &noparse), 1);
+	ck_assert_int_eq(noparse, 1);
+	ck_assert_str_eq(e.msg[0], "s.conf:1: nested more than 64 levels deep");
+	cfg_errors_free(&e);
+	free(t);
+
+	t = repeat("g = {\n", "x = 1;\n", 1024, "};\n");
+	ck_assert_uint_eq(scan(t, &e, &noparse), 0);
+	cfg_errors_free(&e);
+	free(t);
+	t = repeat("g = {\n", "x = 1;\n", 1025, "};\n");
+	ck_assert_uint_eq(scan(t, &e, &noparse), 1);
+	ck_assert_int_eq(noparse, 1);
+	ck_assert_str_eq(e.msg[0], "s.conf:1026: more than 1024 settings in "
+	    "one group");
+	cfg_errors_free(&e);
+	free(t);
+	/* The root counts too; lists do not (libconfig appends in O(1)). */
+	t = repeat("", "x : 1;\n", 1025, "");
+	ck_assert_uint_eq(scan(t, &e, &noparse), 1);
+	cfg_errors_free(&e);
+	free(t);
+	t = repeat("l = ( ", "{ a = \"=\"; b = 2; }, ", 5000, "1 );");
+	ck_assert_uint_eq(scan(t, &e, &noparse), 0);
+	cfg_errors_free(&e);
+	free(t);
+}
+END_TEST
+
 static Suite *
 cfg_suite(void)
 {
@@ -307,6 +364,7 @@ cfg_suite(void)
 	tcase_add_test(tc, test_scan_integers);
 	tcase_add_test(tc, test_scan_nul_include);
 	tcase_add_test(tc, test_scan_defuse);
+	tcase_add_test(tc, test_scan_shape);
 	suite_add_tcase(s, tc);
 	return s;
 }
