@@ -353,6 +353,13 @@ json_uint(struct json_w *w, uint64_t v)
 }
 
 void
+json_number(struct json_w *w, const char *num)
+{
+	json_sep(w);
+	ctl_buf_append(w->b, num, strlen(num));
+}
+
+void
 json_bool(struct json_w *w, bool v)
 {
 	json_sep(w);

@@ -75,6 +75,8 @@ void json_int(struct json_w *w, int64_t v);
 void json_uint(struct json_w *w, uint64_t v);
 void json_bool(struct json_w *w, bool v);
 void json_null(struct json_w *w);
+/* A number already formatted as JSON ("1.5", "-3"); caller vouches. */
+void json_number(struct json_w *w, const char *num);
 /* Shorthands: key + value. */
 void json_kv_str(struct json_w *w, const char *k, const char *s);
 void json_kv_int(struct json_w *w, const char *k, int64_t v);

@@ -52,6 +52,13 @@ bool ctl_server_up(const struct shm_table *t, uint32_t idx);
 /* Servers of pool `pool_idx` that are up, and their total, into up and n. */
 void ctl_pool_count(const struct shm_table *t, uint32_t pool_idx,
     uint32_t *up, uint32_t *n);
+/*
+ * Iterates the servers in use, pool by pool (table order) and in config
+ * order within a pool; only pool `only` when it is >= 0.  Start with
+ * *pi = *k = 0; each call sets *idx and returns true, false at the end.
+ */
+bool ctl_next_server(const struct shm_table *t, int only, uint32_t *pi,
+    uint32_t *k, uint32_t *idx);
 /* Active connections of pool `pool_idx`: the sum over its servers. */
 int64_t ctl_pool_active(const struct shm_table *t, uint32_t pool_idx);
 /* Formats wall-clock ms as "2026-12-04T17:06:45Z" ("-" for 0) into buf. */

@@ -6,17 +6,30 @@
  *     lbctl metrics > /var/lib/node_exporter/lb.prom.$$ &&
  *         mv /var/lib/node_exporter/lb.prom.$$ /var/lib/node_exporter/lb.prom
  *
- * The format wants every sample of one metric family together, after its
- * # HELP and # TYPE lines, so each family is one pass over the table:
- * O(families x servers), a few thousand lines at most.  Master only.
+ * With the "json" prefix the same samples come as a JSON array of
+ * {"name","type","labels":{...},"value"} objects.
+ *
+ * The text format wants every sample of one metric family together,
+ * after its # HELP and # TYPE lines, so each family is one pass over the
+ * table: O(families x servers), a few thousand lines at most.  Master
+ * only.
  */
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ctl_cmd.h"
 #include "shm.h"
 
-/* Which servers field a family reads. */
+/* Where samples go: text lines, or JSON objects when w is set. */
+struct ctl_msink {
+	struct ctl_buf	*out;
+	struct json_w	*w;
+	const char	*name;	/* current family */
+	const char	*type;
+};
+
+/* Which server field a family reads. */
 enum ctl_sfield {
 	CTL_SF_UP = 0,
 	CTL_SF_HEALTHY,
@@ -84,32 +97,91 @@ ctl_label(struct ctl_buf *out, const char *s)
 	ctl_buf_append(out, run, (size_t)(s - run));
 }
 
+/* Starts a family: # HELP and # TYPE in text; remembered for JSON. */
 static void
-ctl_family_head(struct ctl_buf *out, const char *name, const char *type,
+ctl_family(struct ctl_msink *k, const char *name, const char *type,
     const char *help)
 {
-	ctl_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
-	    type);
+	k->name = name;
+	k->type = type;
+	if (k->w == NULL)
+		ctl_buf_printf(k->out, "# HELP %s %s\n# TYPE %s %s\n", name,
+		    help, name, type);
 }
 
-/* The value of field f of server idx, as printed. */
+/*
+ * One sample of the current family.  labels holds up to three key/value
+ * pairs (NULL-terminated keys); value is already formatted as a number.
+ */
 static void
-ctl_server_value(struct ctl_buf *out, const struct shm_table *t,
+ctl_sample(struct ctl_msink *k, const char *const *labels,
+    const char *value)
+{
+	int	 i;
+
+	if (k->w != NULL) {
+		json_obj_begin(k->w);
+		json_kv_str(k->w, "name", k->name);
+		json_kv_str(k->w, "type", k->type);
+		json_key(k->w, "labels");
+		json_obj_begin(k->w);
+		for (i = 0; labels != NULL && labels[i] != NULL; i += 2)
+			json_kv_str(k->w, labels[i], labels[i + 1]);
+		json_obj_end(k->w);
+		json_key(k->w, "value");
+		json_number(k->w, value);
+		json_obj_end(k->w);
+		return;
+	}
+	ctl_buf_printf(k->out, "%s", k->name);
+	for (i = 0; labels != NULL && labels[i] != NULL; i += 2) {
+		ctl_buf_printf(k->out, "%s%s=\"", i == 0 ? "{" : ",",
+		    labels[i]);
+		ctl_label(k->out, labels[i + 1]);
+		ctl_buf_append(k->out, "\"", 1);
+	}
+	ctl_buf_printf(k->out, "%s %s\n", labels != NULL &&
+	    labels[0] != NULL ? "}" : "", value);
+}
+
+/* An unlabelled sample with an unsigned value. */
+static void
+ctl_sample_u(struct ctl_msink *k, uint64_t v)
+{
+	char	 num[32];
+
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
+	ctl_sample(k, NULL, num);
+}
+
+/* Formats wall-clock ms as seconds with 3 decimals. */
+static void
+ctl_seconds(char *num, size_t len, int64_t ms)
+{
+	if (ms < 0)
+		ms = 0;
+	snprintf(num, len, "%lld.%03lld", (long long)(ms / 1000),
+	    (long long)(ms % 1000));
+}
+
+/* The value of field f of server idx, formatted. */
+static void
+ctl_server_value(char *num, size_t len, const struct shm_table *t,
     uint32_t idx, enum ctl_sfield f)
 {
 	const struct shm_server	*s = &t->servers[idx];
 	uint64_t		 v = 0;
-	int64_t			 ms;
+	int32_t			 act;
 
 	switch (f) {
-	case CTL_SF_UP:	v = ctl_server_up(t, idx); break;
+	case CTL_SF_UP:		v = ctl_server_up(t, idx); break;
 	case CTL_SF_HEALTHY:
 		v = atomic_load(&s->health) == SHM_HEALTH_UP;
 		break;
 	case CTL_SF_WEIGHT:	v = atomic_load(&s->weight); break;
 	case CTL_SF_ACTIVE:
-		ms = atomic_load(&s->active);
-		v = ms > 0 ? (uint64_t)ms : 0;
+		act = atomic_load(&s->active);
+		v = act > 0 ? (uint64_t)act : 0;
 		break;
 	case CTL_SF_MAXCONN:	v = atomic_load(&s->maxconn); break;
 	case CTL_SF_CONNS:	v = atomic_load(&s->conns_total); break;
@@ -117,86 +189,63 @@ ctl_server_value(struct ctl_buf *out, const struct shm_table *t,
 	case CTL_SF_BYTES_IN:	v = atomic_load(&s->bytes_in); break;
 	case CTL_SF_BYTES_OUT:	v = atomic_load(&s->bytes_out); break;
 	case CTL_SF_LAST_CHECK:
+		ctl_seconds(num, len, atomic_load(&s->last_check_ms));
+		return;
 	case CTL_SF_LAST_CHANGE:
-		ms = atomic_load(f == CTL_SF_LAST_CHECK ? &s->last_check_ms :
-		    &s->last_change_ms);
-		ctl_buf_printf(out, "%lld.%03lld\n", (long long)(ms / 1000),
-		    (long long)(ms % 1000));
+		ctl_seconds(num, len, atomic_load(&s->last_change_ms));
 		return;
 	}
-	ctl_buf_printf(out, "%llu\n", (unsigned long long)v);
-}
-
-/* One server family: a sample per server in use, in pool order. */
-static void
-ctl_server_family(struct ctl_buf *out, const struct shm_table *t,
-    const struct ctl_family *fam)
-{
-	const struct shm_pool	*p;
-	uint32_t		 i, k, n, idx;
-
-	ctl_family_head(out, fam->name, fam->type, fam->help);
-	for (i = 0; i < SHM_MAX_POOLS; i++) {
-		p = &t->pools[i];
-		if (!atomic_load(&p->in_use))
-			continue;
-		n = atomic_load(&p->nservers);
-		for (k = 0; k < n && k < SHM_POOL_MAX_SERVERS; k++) {
-			idx = __atomic_load_n(&p->servers[k], __ATOMIC_RELAXED);
-			if (idx >= SHM_MAX_SERVERS ||
-			    !atomic_load(&t->servers[idx].in_use))
-				continue;
-			ctl_buf_printf(out, "%s{pool=\"", fam->name);
-			ctl_label(out, t->servers[idx].pool);
-			ctl_buf_printf(out, "\",server=\"");
-			ctl_label(out, t->servers[idx].name);
-			ctl_buf_printf(out, "\"} ");
-			ctl_server_value(out, t, idx, fam->field);
-		}
-	}
+	snprintf(num, len, "%llu", (unsigned long long)v);
 }
 
 /*
- * lb_server_admin: one series per admin state, 1 for the current one (the
- * usual way to expose an enum, so a state change does not rename the
- * other series).
+ * Server families, each a sample per server in pool order; then
+ * lb_server_admin, one series per admin state with 1 for the current one
+ * (the usual way to expose an enum: a change does not rename a series).
  */
 static void
-ctl_admin_family(struct ctl_buf *out, const struct shm_table *t)
+ctl_server_families_emit(struct ctl_msink *k, const struct shm_table *t)
 {
-	const struct shm_pool	*p;
-	uint32_t		 i, k, n, idx, a, cur;
+	const struct shm_server	*s;
+	const char		*lab[7] = { "pool", NULL, "server", NULL,
+				    NULL, NULL, NULL };
+	char			 num[32];
+	uint32_t		 pi, kk, idx, a;
+	size_t			 f;
 
-	ctl_family_head(out, "lb_server_admin", "gauge",
+	for (f = 0; f < sizeof(ctl_server_families) /
+	    sizeof(ctl_server_families[0]); f++) {
+		ctl_family(k, ctl_server_families[f].name,
+		    ctl_server_families[f].type, ctl_server_families[f].help);
+		for (pi = kk = 0; ctl_next_server(t, -1, &pi, &kk, &idx);) {
+			s = &t->servers[idx];
+			lab[1] = s->pool;
+			lab[3] = s->name;
+			ctl_server_value(num, sizeof(num), t, idx,
+			    ctl_server_families[f].field);
+			ctl_sample(k, lab, num);
+		}
+	}
+	ctl_family(k, "lb_server_admin", "gauge",
 	    "Administrative state: ready, drain or maint");
-	for (i = 0; i < SHM_MAX_POOLS; i++) {
-		p = &t->pools[i];
-		if (!atomic_load(&p->in_use))
-			continue;
-		n = atomic_load(&p->nservers);
-		for (k = 0; k < n && k < SHM_POOL_MAX_SERVERS; k++) {
-			idx = __atomic_load_n(&p->servers[k], __ATOMIC_RELAXED);
-			if (idx >= SHM_MAX_SERVERS ||
-			    !atomic_load(&t->servers[idx].in_use))
-				continue;
-			cur = atomic_load(&t->servers[idx].admin);
-			for (a = SHM_ADMIN_READY; a <= SHM_ADMIN_MAINT; a++) {
-				ctl_buf_printf(out, "lb_server_admin{pool=\"");
-				ctl_label(out, t->servers[idx].pool);
-				ctl_buf_printf(out, "\",server=\"");
-				ctl_label(out, t->servers[idx].name);
-				ctl_buf_printf(out, "\",state=\"%s\"} %d\n",
-				    shm_admin_name(a), a == cur);
-			}
+	lab[4] = "state";
+	for (pi = kk = 0; ctl_next_server(t, -1, &pi, &kk, &idx);) {
+		s = &t->servers[idx];
+		lab[1] = s->pool;
+		lab[3] = s->name;
+		for (a = SHM_ADMIN_READY; a <= SHM_ADMIN_MAINT; a++) {
+			lab[5] = shm_admin_name(a);
+			ctl_sample(k, lab, a == atomic_load(&s->admin) ?
+			    "1" : "0");
 		}
 	}
 }
 
 /* Pool families: servers up, servers, connections, no_server. */
 static void
-ctl_pool_families(struct ctl_buf *out, const struct shm_table *t)
+ctl_pool_families_emit(struct ctl_msink *k, const struct shm_table *t)
 {
-	static const char *const names[][3] = {
+	static const char *const fam[][3] = {
 		{ "lb_pool_servers_up", "gauge", "Servers taking connections" },
 		{ "lb_pool_servers", "gauge", "Servers in the pool" },
 		{ "lb_pool_connections_total", "counter",
@@ -204,11 +253,13 @@ ctl_pool_families(struct ctl_buf *out, const struct shm_table *t)
 		{ "lb_pool_no_server_total", "counter",
 		  "Clients closed because no server was usable" },
 	};
+	const char	*lab[3] = { "pool", NULL, NULL };
+	char		 num[32];
 	uint32_t	 f, i, up, n;
 	uint64_t	 v;
 
 	for (f = 0; f < 4; f++) {
-		ctl_family_head(out, names[f][0], names[f][1], names[f][2]);
+		ctl_family(k, fam[f][0], fam[f][1], fam[f][2]);
 		for (i = 0; i < SHM_MAX_POOLS; i++) {
 			if (!atomic_load(&t->pools[i].in_use))
 				continue;
@@ -216,68 +267,70 @@ ctl_pool_families(struct ctl_buf *out, const struct shm_table *t)
 			v = f == 0 ? up : f == 1 ? n : f == 2 ?
 			    atomic_load(&t->pools[i].conns_total) :
 			    atomic_load(&t->pools[i].no_server);
-			ctl_buf_printf(out, "%s{pool=\"", names[f][0]);
-			ctl_label(out, t->pools[i].name);
-			ctl_buf_printf(out, "\"} %llu\n", (unsigned long long)v);
+			lab[1] = t->pools[i].name;
+			snprintf(num, sizeof(num), "%llu",
+			    (unsigned long long)v);
+			ctl_sample(k, lab, num);
 		}
 	}
 }
 
 /* Process-wide families. */
 static void
-ctl_global_families(struct ctl_buf *out, const struct ctl_env *env)
+ctl_global_families_emit(struct ctl_msink *k, const struct ctl_env *env)
 {
 	const struct shm_table	*t = env->t;
 	const struct conf	*c = env->conf != NULL ? env->conf(env->arg) :
 				    NULL;
+	const char		*lab[3] = { "version", LB_VERSION, NULL };
 	int32_t			 act = atomic_load(&t->active);
+	char			 num[32];
 
-	ctl_family_head(out, "lb_info", "gauge", "lbd version");
-	ctl_buf_printf(out, "lb_info{version=\"%s\"} 1\n", LB_VERSION);
-	ctl_family_head(out, "lb_start_time_seconds", "gauge",
+	ctl_family(k, "lb_info", "gauge", "lbd version");
+	ctl_sample(k, lab, "1");
+	ctl_family(k, "lb_start_time_seconds", "gauge",
 	    "Start of the master, Unix time");
-	ctl_buf_printf(out, "lb_start_time_seconds %lld.%03lld\n",
-	    (long long)(env->started_ms / 1000),
-	    (long long)(env->started_ms % 1000));
-	ctl_family_head(out, "lb_workers_alive", "gauge",
+	ctl_seconds(num, sizeof(num), env->started_ms);
+	ctl_sample(k, NULL, num);
+	ctl_family(k, "lb_workers_alive", "gauge",
 	    "Workers of the current generation alive");
-	ctl_buf_printf(out, "lb_workers_alive %u\n", env->workers_alive ?
-	    env->workers_alive(env->arg) : 0);
-	ctl_family_head(out, "lb_workers_configured", "gauge",
-	    "Workers configured");
-	ctl_buf_printf(out, "lb_workers_configured %u\n",
-	    c != NULL ? c->workers : 0);
-	ctl_family_head(out, "lb_generation", "gauge",
+	ctl_sample_u(k, env->workers_alive ? env->workers_alive(env->arg) : 0);
+	ctl_family(k, "lb_workers_configured", "gauge", "Workers configured");
+	ctl_sample_u(k, c != NULL ? c->workers : 0);
+	ctl_family(k, "lb_generation", "gauge",
 	    "Worker generation (raised by each reload)");
-	ctl_buf_printf(out, "lb_generation %u\n", atomic_load(&t->generation));
-	ctl_family_head(out, "lb_connections_active", "gauge",
+	ctl_sample_u(k, atomic_load(&t->generation));
+	ctl_family(k, "lb_connections_active", "gauge",
 	    "Proxied connections open now");
-	ctl_buf_printf(out, "lb_connections_active %d\n", act > 0 ? act : 0);
-	ctl_family_head(out, "lb_connections_total", "counter",
+	ctl_sample_u(k, act > 0 ? (uint64_t)act : 0);
+	ctl_family(k, "lb_connections_total", "counter",
 	    "Connections accepted");
-	ctl_buf_printf(out, "lb_connections_total %llu\n",
-	    (unsigned long long)atomic_load(&t->conns_total));
-	ctl_family_head(out, "lb_maxconn_rejects_total", "counter",
+	ctl_sample_u(k, atomic_load(&t->conns_total));
+	ctl_family(k, "lb_maxconn_rejects_total", "counter",
 	    "Clients closed at the global maxconn");
-	ctl_buf_printf(out, "lb_maxconn_rejects_total %llu\n",
-	    (unsigned long long)atomic_load(&t->maxconn_rejects));
+	ctl_sample_u(k, atomic_load(&t->maxconn_rejects));
 }
 
-/*
- * metrics: always text (the exposition format is the machine format; a
- * "json" prefix is ignored).
- */
 bool
 ctl_show_metrics(const struct ctl_env *env, const struct ctl_request *req,
     struct ctl_buf *out)
 {
-	size_t	 i;
+	struct ctl_msink	 k;
+	struct json_w		 w;
 
-	ctl_global_families(out, env);
-	ctl_pool_families(out, env->t);
-	for (i = 0; i < sizeof(ctl_server_families) /
-	    sizeof(ctl_server_families[0]); i++)
-		ctl_server_family(out, env->t, &ctl_server_families[i]);
-	ctl_admin_family(out, env->t);
+	memset(&k, 0, sizeof(k));
+	k.out = out;
+	if (req->json) {
+		json_init(&w, out);
+		json_arr_begin(&w);
+		k.w = &w;
+	}
+	ctl_global_families_emit(&k, env);
+	ctl_pool_families_emit(&k, env->t);
+	ctl_server_families_emit(&k, env->t);
+	if (req->json) {
+		json_arr_end(&w);
+		ctl_buf_append(out, "\n", 1);
+	}
 	return true;
 }

@@ -36,36 +36,53 @@ void
 ctl_pool_count(const struct shm_table *t, uint32_t pool_idx, uint32_t *up,
     uint32_t *n)
 {
-	const struct shm_pool	*p = &t->pools[pool_idx];
-	uint32_t		 k, cnt, idx;
+	uint32_t	 pi = 0, k = 0, idx;
 
 	*up = *n = 0;
-	cnt = atomic_load(&p->nservers);
-	for (k = 0; k < cnt && k < SHM_POOL_MAX_SERVERS; k++) {
-		idx = __atomic_load_n(&p->servers[k], __ATOMIC_RELAXED);
-		if (idx >= SHM_MAX_SERVERS ||
-		    !atomic_load(&t->servers[idx].in_use))
-			continue;
+	while (ctl_next_server(t, (int)pool_idx, &pi, &k, &idx)) {
 		(*n)++;
 		if (ctl_server_up(t, idx))
 			(*up)++;
 	}
 }
 
+bool
+ctl_next_server(const struct shm_table *t, int only, uint32_t *pi,
+    uint32_t *k, uint32_t *idx)
+{
+	const struct shm_pool	*p;
+	uint32_t		 n, i;
+
+	if (only >= 0 && *pi < (uint32_t)only)
+		*pi = (uint32_t)only;
+	for (; *pi < SHM_MAX_POOLS; (*pi)++, *k = 0) {
+		if (only >= 0 && *pi != (uint32_t)only)
+			return false;
+		p = &t->pools[*pi];
+		if (!atomic_load(&p->in_use))
+			continue;
+		n = atomic_load(&p->nservers);
+		while (*k < n && *k < SHM_POOL_MAX_SERVERS) {
+			i = __atomic_load_n(&p->servers[(*k)++],
+			    __ATOMIC_RELAXED);
+			if (i < SHM_MAX_SERVERS &&
+			    atomic_load(&t->servers[i].in_use)) {
+				*idx = i;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
 int64_t
 ctl_pool_active(const struct shm_table *t, uint32_t pool_idx)
 {
-	const struct shm_pool	*p = &t->pools[pool_idx];
-	uint32_t		 k, cnt, idx;
-	int64_t			 sum = 0;
+	uint32_t	 pi = 0, k = 0, idx;
+	int64_t		 sum = 0;
 
-	cnt = atomic_load(&p->nservers);
-	for (k = 0; k < cnt && k < SHM_POOL_MAX_SERVERS; k++) {
-		idx = __atomic_load_n(&p->servers[k], __ATOMIC_RELAXED);
-		if (idx < SHM_MAX_SERVERS &&
-		    atomic_load(&t->servers[idx].in_use))
-			sum += atomic_load(&t->servers[idx].active);
-	}
+	while (ctl_next_server(t, (int)pool_idx, &pi, &k, &idx))
+		sum += atomic_load(&t->servers[idx].active);
 	return sum;
 }
 
@@ -332,7 +349,7 @@ ctl_show_servers(const struct ctl_env *env, const struct ctl_request *req,
 	struct ctl_tab		 tab;
 	struct json_w		 w;
 	int64_t			 now = clock_wall_ms();
-	uint32_t		 i, k, n, idx;
+	uint32_t		 i, k, idx;
 	int			 only = -1;
 
 	if (req->argc > 2) {
@@ -350,22 +367,11 @@ ctl_show_servers(const struct ctl_env *env, const struct ctl_request *req,
 		ctl_tab_init(&tab, "POOL SERVER ADDRESS STATE ADMIN WEIGHT> "
 		    "ACTIVE> MAXCONN> TOTAL> FAILURES> BYTES_IN> BYTES_OUT> "
 		    "CHANGED");
-	for (i = 0; i < SHM_MAX_POOLS; i++) {
-		if ((only != -1 && i != (uint32_t)only) ||
-		    !atomic_load(&t->pools[i].in_use))
-			continue;
-		n = atomic_load(&t->pools[i].nservers);
-		for (k = 0; k < n && k < SHM_POOL_MAX_SERVERS; k++) {
-			idx = __atomic_load_n(&t->pools[i].servers[k],
-			    __ATOMIC_RELAXED);
-			if (idx >= SHM_MAX_SERVERS ||
-			    !atomic_load(&t->servers[idx].in_use))
-				continue;
-			if (req->json)
-				ctl_server_json(&w, t, idx);
-			else
-				ctl_server_row(&tab, t, idx, now);
-		}
+	for (i = k = 0; ctl_next_server(t, only, &i, &k, &idx);) {
+		if (req->json)
+			ctl_server_json(&w, t, idx);
+		else
+			ctl_server_row(&tab, t, idx, now);
 	}
 	if (req->json) {
 		json_arr_end(&w);

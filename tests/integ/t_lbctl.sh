@@ -95,6 +95,9 @@ ok metrics
 has '# TYPE lb_server_active gauge'
 has "lb_server_active{pool=\"web\",server=\"a\"}"
 has '# TYPE lb_server_connections_total counter'
+ok --json metrics
+jq -e 'any(.[]; .name == "lb_server_active" and .labels.server == "a")' \
+    <<<"$OUT" >/dev/null || fail "json metrics: $OUT"
 ok help;		has "remove POOL/SERVER"
 ok --json help
 jq -e 'length >= 10' <<<"$OUT" >/dev/null || fail "json help: $OUT"

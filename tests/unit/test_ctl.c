@@ -374,6 +374,13 @@ START_TEST(metrics_format)
 	ck_assert_ptr_nonnull(line);
 	ck_assert_ptr_null(strstr(line + 1, "# TYPE lb_server_up "));
 	ctl_buf_free(&out);
+
+	/* The same samples as JSON objects. */
+	expect("json metrics", true, "{\"name\":\"lb_server_active\","
+	    "\"type\":\"gauge\",\"labels\":{\"pool\":\"web\","
+	    "\"server\":\"a\"},\"value\":3}");
+	expect("json metrics", true, "{\"name\":\"lb_workers_alive\","
+	    "\"type\":\"gauge\",\"labels\":{},\"value\":2}");
 }
 END_TEST
 

@@ -271,6 +271,7 @@ START_TEST(json_nesting)
 	json_arr_end(&w);
 	json_null(&w);
 	json_str(&w, NULL);
+	json_number(&w, "1.5");
 	json_arr_end(&w);
 	json_kv_str(&w, "s", "x");
 	json_kv_int(&w, "i", 3);
@@ -281,7 +282,7 @@ START_TEST(json_nesting)
 	json_obj_end(&w);
 	json_obj_end(&w);
 	ck_assert_str_eq(b.data, "{\"ok\":true,\"list\":[-1,"
-	    "18446744073709551615,{},[],null,null],\"s\":\"x\",\"i\":3,"
+	    "18446744073709551615,{},[],null,null,1.5],\"s\":\"x\",\"i\":3,"
 	    "\"u\":4,\"o\":{\"f\":false}}");
 	ck_assert_int_eq(w.depth, 0);
 	ctl_buf_free(&b);
