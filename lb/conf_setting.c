@@ -4,12 +4,14 @@
  * `lbd -n`; never logs: every problem becomes one collected message.
  */
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <libconfig.h>
 
+#include "addr.h"
 #include "cfg.h"
 #include "conf_setting.h"
 #include "log.h"
@@ -288,4 +290,56 @@ conf_get_aggregate(struct conf_ctx *ctx, const config_setting_t *grp,
 		return NULL;
 	}
 	return s;
+}
+
+/* Reports `s` (an element of a list) when it is not a group. */
+bool
+conf_is_group(struct conf_ctx *ctx, const config_setting_t *s)
+{
+	char path[CONF_PATH_LEN];
+
+	if (config_setting_type(s) == CONFIG_TYPE_GROUP)
+		return true;
+	conf_err(ctx, conf_line(s), "'%s' must be a group { ... }",
+	    conf_path(s, path, sizeof(path)));
+	return false;
+}
+
+/* Is this the IPv4 or IPv6 wildcard address? */
+bool
+conf_addr_is_any(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr ==
+		    htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(
+	    &((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
+/*
+ * Required address member `key`: copied as written into text (size
+ * textlen) and parsed into *ss / *len.  Returns 0, or -1 (reported).
+ */
+int
+conf_get_addr(struct conf_ctx *ctx, const config_setting_t *grp,
+    const char *key, char *text, size_t textlen,
+    struct sockaddr_storage *ss, socklen_t *len)
+{
+	const char	*s;
+	char		 esc[CONF_ECHO_LEN];
+	enum conf_get	 rc;
+
+	if ((rc = conf_get_string(ctx, grp, key, &s)) == CONF_GET_ABSENT)
+		conf_missing(ctx, grp, key);
+	if (rc != CONF_GET_OK)
+		return -1;
+	if (strlen(s) >= textlen || addr_parse(s, ss, len) == -1) {
+		conf_err(ctx, conf_line(config_setting_get_member(grp, key)),
+		    "'%s' must be a numeric IP:PORT, [IPv6]:PORT or *:PORT "
+		    "with port 1-65535; hostnames are not resolved "
+		    "(got \"%s\")", key, conf_echo(s, esc, sizeof(esc)));
+		return -1;
+	}
+	memcpy(text, s, strlen(s) + 1);
+	return 0;
 }

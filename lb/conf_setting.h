@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/socket.h>
+
 #include <libconfig.h>
 
 #include "cfg.h"
@@ -56,5 +58,10 @@ enum conf_get conf_get_name(struct conf_ctx *ctx,
     const config_setting_t *grp, const char *key, char *out, size_t outlen);
 const config_setting_t *conf_get_aggregate(struct conf_ctx *ctx,
     const config_setting_t *grp, const char *key, int type, bool required);
+bool conf_is_group(struct conf_ctx *ctx, const config_setting_t *s);
+int conf_get_addr(struct conf_ctx *ctx, const config_setting_t *grp,
+    const char *key, char *text, size_t textlen,
+    struct sockaddr_storage *ss, socklen_t *len);
+bool conf_addr_is_any(const struct sockaddr_storage *ss);
 
 #endif
