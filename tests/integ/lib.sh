@@ -207,3 +207,22 @@ kill_child() {
 	wait "$2" 2>/dev/null
 	return 0
 }
+
+# stop_lbd: SIGINT (fast stop) to the master; waits (bounded) for it and
+# its workers to be gone.  Fails the test if they stay.
+stop_lbd() {
+	local w ws
+	ws=$(lbd_workers)
+	kill -INT "$LBD_PID" 2>/dev/null
+	wait_for 10000 pid_dead "$LBD_PID" || fail "lbd master ignored SIGINT"
+	wait "$LBD_PID" 2>/dev/null
+	for w in $ws; do
+		wait_for 5000 pid_dead "$w" || fail "worker $w outlived its master"
+	done
+	LBD_PID=""
+}
+
+# lbd's own established connections to a backend port (dport = PORT).
+lbd_conns_to() {
+	ss -Htn state established "dport = :$1" 2>/dev/null | wc -l
+}

@@ -24,11 +24,6 @@ EOF2
 } >"$T/lbd.conf"
 start_lbd "$T/lbd.conf" "$lport"
 
-# lbd's own connections to a backend port (its side has dport = PORT).
-lbd_conns_to() {
-	ss -Htn state established "dport = :$1" 2>/dev/null | wc -l
-}
-
 # Commands go to the hold client through a fifo; opened read-write here
 # so that neither side blocks in open().
 mkfifo "$T/cmd"
