@@ -11,10 +11,12 @@
 #include <libconfig.h>
 
 /*
- * Parses a duration: a non-negative integer number of milliseconds, or a
- * string "<digits><unit>" with unit ms, s, m or h ("250ms", "3s", "5m",
- * "1h").  No spaces, no sign, no fractions.  Stores milliseconds in *ms.
- * Returns 0, or -1 with errno EINVAL (bad syntax) or ERANGE (overflow).
+ * Parses a duration string "<digits><unit>" with unit ms, s, m or h
+ * ("250ms", "3s", "5m", "1h").  No spaces, no sign, no fractions, and a
+ * unit is required ("3" is an error: a bare integer of milliseconds is
+ * an integer setting, see cfg_duration_setting).  Stores milliseconds in
+ * *ms.  Returns 0, or -1 with errno EINVAL (bad syntax) or ERANGE
+ * (overflow); *ms is untouched then.
  */
 int cfg_duration_parse(const char *s, uint64_t *ms);
 
@@ -32,7 +34,11 @@ struct cfg_errors {
 	size_t	  cap;
 };
 
-/* Appends "file:line: <fmt>" (line 0 prints as file:0).  Never fails. */
+/*
+ * Appends "file:line: <fmt>" (line 0 prints as file:0; the message is cut
+ * at 1 KiB).  Never fails: without memory the message is dropped, so a
+ * caller that must know whether anything went wrong counts for itself.
+ */
 void cfg_error(struct cfg_errors *e, const char *file, int line,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void cfg_errors_free(struct cfg_errors *e);
