@@ -286,6 +286,7 @@ lbctl_drain_wait(const struct lbctl_opts *o, const char *target)
 	long long	 act;
 	int		 rc;
 
+	/* With --json only the final object is printed: one line of JSON. */
 	snprintf(line, sizeof(line), "drain %s", target);
 	if ((rc = lbctl_send(o->sock, line, o->timeout_ms, o->json, NULL)) != 0)
 		return rc;
@@ -304,8 +305,10 @@ lbctl_drain_wait(const struct lbctl_opts *o, const char *target)
 		free(body);
 		if (act <= 0) {
 			if (o->json)
-				printf("{\"ok\":true,\"server\":\"%s\","
-				    "\"active\":0}\n", target);
+				printf("{\"ok\":true,\"pool\":\"%s\","
+				    "\"server\":\"%s\",\"result\":"
+				    "\"drained\",\"active\":0}\n", pool,
+				    slash + 1);
 			else
 				printf("%s: drained, no active connection\n",
 				    target);

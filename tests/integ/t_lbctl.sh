@@ -131,6 +131,9 @@ has "still has"
 # Release the connections: drain --wait now succeeds, remove is accepted.
 kill "$hold_pid"
 ok drain web/a --wait 20;	has "drained"
+ok --json drain -w 5 web/a
+jq -e '.ok == true and .result == "drained" and .active == 0' \
+    <<<"$OUT" >/dev/null || fail "json drain --wait: $OUT"
 ok --json remove web/a
 jq -e '.ok == true and .result == "removed"' <<<"$OUT" >/dev/null ||
 	fail "json remove: $OUT"
