@@ -51,6 +51,8 @@
  * address pair.  Durations take ns/us/ms/s/m; rates take an optional k and
  * /s ("20k/s"); fractions are "30%" or "0.3".
  *
+ * `lbbench selftest` checks that bound against exact percentiles.
+ *
  * Every load subcommand prints a human summary and one "RESULT key=value
  * ..." line for scripts (tests/bench/run.sh).  Exit status: 0 done, 1 bad
  * usage or set-up failure, 2 capacity found no passing step.
@@ -123,6 +125,43 @@ cmd_latency(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * `lbbench selftest`: checks the histogram against exact percentiles of
+ * known samples (every reported value within [true, true x (1 + 2^-7)]).
+ * Exit 0 when all hold.  Used by tests/integ/t_capacity.sh.
+ */
+static int
+cmd_selftest(int argc, char **argv)
+{
+	static const double qs[] = { 0.5, 0.9, 0.99, 0.999, 1.0 };
+	struct lbb_hist *h = malloc(sizeof(*h));
+	uint64_t n = 200000, i, want, got;
+	size_t k;
+	int bad = 0;
+
+	(void)argc;
+	(void)argv;
+	if (h == NULL)
+		return 1;
+	lbb_hist_init(h);
+	/* Values i^2 / 8 + 1 span 1 ns .. 5 s, dense at the bottom. */
+	for (i = 0; i < n; i++)
+		lbb_hist_add(h, i * i / 8 + 1);
+	for (k = 0; k < sizeof(qs) / sizeof(qs[0]); k++) {
+		i = (uint64_t)(qs[k] * (double)n + 0.999999) - 1;
+		want = i * i / 8 + 1;
+		got = lbb_hist_pct(h, qs[k]);
+		if (got < want || (double)got > (double)want * (1.0 + 1.0 / LBB_SUB))
+			bad = 1;
+		printf("q=%.3f want %llu got %llu (%+.3f%%)\n", qs[k],
+		    (unsigned long long)want, (unsigned long long)got,
+		    100.0 * ((double)got - (double)want) / (double)want);
+	}
+	free(h);
+	printf("selftest %s\n", bad ? "FAIL" : "ok");
+	return bad;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -135,6 +174,7 @@ main(int argc, char **argv)
 		{ "latency", cmd_latency },
 		{ "idle", lbb_cmd_idle },
 		{ "capacity", lbb_cmd_capacity },
+		{ "selftest", cmd_selftest },
 	};
 	size_t i;
 
