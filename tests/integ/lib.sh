@@ -53,7 +53,9 @@ pass() {
 }
 
 # wait_for TIMEOUT_MS COMMAND...: polls COMMAND every 50 ms until it
-# succeeds (returns 0) or the time is up (returns 1).
+# succeeds (returns 0) or the time is up (returns 1).  The arguments are
+# expanded once, by the caller: to re-evaluate a "$(...)" each round,
+# pass a function or eval '[ "$(f)" -eq 0 ]'.
 wait_for() {
 	local limit=$1 start now
 	shift

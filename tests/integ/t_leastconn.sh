@@ -40,7 +40,7 @@ info "10 held connections landed a=$na b=$nb"
 
 echo "close b" >&7
 wait_for 5000 grep -q '^closed b' "$T/hold1.out" || fail "close b not done"
-wait_for 5000 test "$(lbd_conns_to "$pb")" -eq 0 ||
+wait_for 5000 eval '[ "$(lbd_conns_to "$pb")" -eq 0 ]' ||
 	fail "lbd still has $(lbd_conns_to "$pb") connections to b"
 info "after closing b's: lbd->a $(lbd_conns_to "$pa"), lbd->b $(lbd_conns_to "$pb")"
 
