@@ -67,6 +67,7 @@ static const char *const sess_end_names[SESS_END__COUNT] = {
 	[SESS_END_SHUTDOWN] = "shutdown",
 	[SESS_END_LOCAL_ERROR] = "local_error",
 	[SESS_END_MAXCONN] = "maxconn",
+	[SESS_END_SERVER_DOWN] = "server_down",
 };
 
 static void	sess_end(struct sess *, enum sess_end);
@@ -166,6 +167,24 @@ sess_end(struct sess *s, enum sess_end why)
 	free(s);
 	if (ctx->on_end != NULL)
 		ctx->on_end(ctx, ctx->on_end_arg);
+}
+
+void
+sess_close_down(struct sess_ctx *ctx)
+{
+	struct sess		*s, *next;
+	const struct shm_server	*srv;
+
+	for (s = TAILQ_FIRST(&ctx->sessions); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry);
+		if (s->state != SESS_RELAYING || s->server == SHM_NONE)
+			continue;
+		srv = &ctx->t->servers[s->server];
+		if (atomic_load_explicit(&srv->on_down_shutdown,
+		    memory_order_relaxed) && atomic_load_explicit(&srv->health,
+		    memory_order_relaxed) == SHM_HEALTH_DOWN)
+			sess_end(s, SESS_END_SERVER_DOWN);
+	}
 }
 
 void

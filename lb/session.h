@@ -40,6 +40,7 @@ enum sess_end {
 	SESS_END_SHUTDOWN = 7,		/* worker fast stop (SIGINT) */
 	SESS_END_LOCAL_ERROR = 8,	/* out of fds/memory here */
 	SESS_END_MAXCONN = 9,		/* global maxconn reached at accept */
+	SESS_END_SERVER_DOWN = 10,	/* on_down = "shutdown": server down */
 	SESS_END__COUNT
 };
 
@@ -126,5 +127,11 @@ void sess_close_all(struct sess_ctx *ctx, enum sess_end why);
 
 /* "client_close", ... for the log line. */
 const char *sess_end_name(enum sess_end e);
+/*
+ * Ends every relaying session whose server is marked down and has
+ * on_down = "shutdown" (health.c sets both in the table).  O(sessions);
+ * the worker calls it on a short timer.
+ */
+void sess_close_down(struct sess_ctx *ctx);
 
 #endif

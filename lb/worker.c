@@ -35,6 +35,7 @@
 #define WORKER_PIPES_KEEP	64	/* empty pipes cached for reuse */
 #define WORKER_FD_RESERVE	64	/* fds left for logs, connects, ... */
 #define WORKER_WARN_EVERY_MS	10000	/* rate limit for accept warnings */
+#define WORKER_DOWN_SWEEP_MS	200	/* on_down = "shutdown" latency */
 
 struct worker;
 
@@ -58,6 +59,7 @@ struct worker {
 	struct event		*ev_term;
 	struct event		*ev_int;
 	struct event		*ev_drain;	/* orphaned drain deadline */
+	struct event		*ev_down;	/* on_down = "shutdown" sweep */
 };
 
 /*
@@ -323,6 +325,15 @@ worker_base_new(void)
 	return base;
 }
 
+/* Closes the sessions of servers marked down with on_down = "shutdown". */
+static void
+worker_down_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	sess_close_down(&w->ctx);
+}
+
 /* Creates the listener, signal and timer events.  0, or -1. */
 static int
 worker_events_new(struct worker *w, const struct worker_listener *ls)
@@ -345,11 +356,14 @@ worker_events_new(struct worker *w, const struct worker_listener *ls)
 	w->ev_drain = evtimer_new(base, worker_drain_cb, w);
 	w->ev_term = evsignal_new(base, SIGTERM, worker_term_cb, w);
 	w->ev_int = evsignal_new(base, SIGINT, worker_int_cb, w);
+	w->ev_down = event_new(base, -1, EV_PERSIST, worker_down_cb, w);
 	if (w->ev_pause == NULL || w->ev_drain == NULL ||
-	    w->ev_term == NULL || w->ev_int == NULL)
+	    w->ev_term == NULL || w->ev_int == NULL || w->ev_down == NULL)
 		return -1;
 	if (event_add(w->ev_term, NULL) == -1 ||
-	    event_add(w->ev_int, NULL) == -1)
+	    event_add(w->ev_int, NULL) == -1 ||
+	    event_add(w->ev_down, &(struct timeval){ 0,
+	    WORKER_DOWN_SWEEP_MS * 1000 }) == -1)
 		return -1;
 	worker_accept_enable(w, true);
 	return 0;
@@ -373,6 +387,8 @@ worker_free(struct worker *w)
 		event_free(w->ev_term);
 	if (w->ev_int != NULL)
 		event_free(w->ev_int);
+	if (w->ev_down != NULL)
+		event_free(w->ev_down);
 	pipe_pool_free(&w->ctx.pipes);
 	event_base_free(w->ctx.base);
 }
