@@ -416,7 +416,8 @@ ctl_reply_header(char *hdr, size_t hdrlen, bool ok, size_t bodylen)
 
 /*
  * Parses "OK <len>" or "ERR <len>", optionally followed by '\n' and
- * nothing else.  <len> is 1..10 decimal digits and at most CTL_REPLY_MAX.
+ * nothing else.  <len> is 1..10 decimal digits without a leading zero,
+ * and at most CTL_REPLY_MAX.
  */
 int
 ctl_reply_header_parse(const char *line, size_t n, bool *ok, size_t *len)
@@ -439,7 +440,9 @@ ctl_reply_header_parse(const char *line, size_t n, bool *ok, size_t *len)
 			return -1;
 		v = v * 10 + (uint64_t)(line[i] - '0');
 	}
-	if (digits == 0 || v > CTL_REPLY_MAX)
+	/* No leading zero: one spelling per length, as the builder writes. */
+	if (digits == 0 || v > CTL_REPLY_MAX || (digits > 1 &&
+	    line[n - digits] == '0'))
 		return -1;
 	*len = (size_t)v;
 	return 0;

@@ -169,7 +169,8 @@ START_TEST(hdr_malformed)
 	static const char *bad[] = {
 		"", "\n", "OK", "OK \n", "OK  5\n", "OK 5 \n", "OK -5\n",
 		"OK +5\n", "ok 5\n", "ERR\n", "ERR x\n", "FOO 5\n",
-		"OK 5\n\n", "OK 12345678901\n", "OK 5x\n", " OK 5\n",
+		"OK 5\n\n", "OK 12345678901\n", "OK 5x\n", " OK 5\n", "OK 05\n",
+		"OK 00\n",
 	};
 	size_t i, len;
 	bool ok;
@@ -328,6 +329,81 @@ START_TEST(json_escape)
 }
 END_TEST
 
+/* Deterministic xorshift, so a failure can be replayed. */
+static uint64_t
+rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Random lines, biased to what a parser must split: its invariants. */
+START_TEST(req_random)
+{
+	static const char alphabet[] = "ab json/ \t\n\r\x01\x7f\xc3\xa9-";
+	struct ctl_request r;
+	char line[CTL_LINE_MAX + 64], why[128];
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	size_t n, i;
+	int it, a, ok = 0;
+
+	for (it = 0; it < 50000; it++) {
+		n = rnd(&seed) % (it % 10 == 0 ? sizeof(line) : 64);
+		for (i = 0; i < n; i++)
+			line[i] = alphabet[rnd(&seed) % (sizeof(alphabet) - 1)];
+		if (ctl_request_parse(line, n, &r, why, sizeof(why)) == -1) {
+			ck_assert(why[0] != '\0');
+			continue;
+		}
+		ok++;
+		ck_assert(r.argc >= 1 && r.argc <= CTL_ARGS_MAX);
+		for (a = 0; a < r.argc; a++) {
+			ck_assert(r.argv[a] >= r.buf &&
+			    r.argv[a] < r.buf + sizeof(r.buf));
+			ck_assert(r.argv[a][0] != '\0');
+			ck_assert(strpbrk(r.argv[a], " \t\n\r\x01\x7f") == NULL);
+		}
+		ck_assert(!r.json || strcmp(r.argv[0], "") != 0);
+	}
+	/* Both outcomes were exercised. */
+	ck_assert_int_gt(ok, 100);
+	ck_assert_int_lt(ok, 50000);
+}
+END_TEST
+
+START_TEST(hdr_random)
+{
+	static const char alphabet[] = "OKER 0123456789\n+-x";
+	static const char digits[] = "0123456789\n";
+	char line[24], again[32];
+	uint64_t seed = 12345;
+	size_t n, i, len, p;
+	bool ok;
+	int it, parsed = 0;
+
+	for (it = 0; it < 50000; it++) {
+		n = rnd(&seed) % sizeof(line);
+		/* Half start right, so the digits get exercised. */
+		p = it % 2 == 0 ? 0 : it % 4 == 1 ? 3 : 4;
+		memcpy(line, p == 3 ? "OK " : "ERR ", p);
+		for (i = p; i < n; i++)
+			line[i] = p > 0 ? digits[rnd(&seed) % 11] :
+			    alphabet[rnd(&seed) % (sizeof(alphabet) - 1)];
+		if (n < p || ctl_reply_header_parse(line, n, &ok, &len) == -1)
+			continue;
+		parsed++;
+		/* Whatever parses is exactly what the builder writes. */
+		ck_assert_uint_le(len, CTL_REPLY_MAX);
+		i = ctl_reply_header(again, sizeof(again), ok, len);
+		ck_assert(i == n || i == n + 1);
+		ck_assert(memcmp(again, line, i - 1) == 0);
+	}
+	ck_assert_int_gt(parsed, 100);
+}
+END_TEST
+
 /* A server that sends `reply` (n bytes) after reading one line. */
 static pid_t
 serve_once(const char *path, const char *reply, size_t n)
@@ -452,12 +528,14 @@ ctl_proto_suite(void)
 	tcase_add_test(tc, req_too_long);
 	tcase_add_test(tc, req_args);
 	tcase_add_test(tc, req_control_chars);
+	tcase_add_test(tc, req_random);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("header");
 	tcase_add_test(tc, hdr_build_parse);
 	tcase_add_test(tc, hdr_malformed);
 	tcase_add_test(tc, hdr_too_big);
+	tcase_add_test(tc, hdr_random);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("buf");
