@@ -30,6 +30,7 @@
 #define FO_RESIGN_COUNT	3
 #define FO_GARP_BURST	3
 #define FO_ANSWER_GARP_MS 500	/* split-brain re-announce, at most every */
+#define FO_VIP_RETRY_MS	5000	/* FAULT after a failed VIP add, then retry */
 
 static void fo_agent_schedule(struct fo_agent *a);
 
@@ -215,6 +216,41 @@ fo_agent_transition(struct fo_agent *a, const struct vrrp_out *o,
 	sd_notify_send(st);
 }
 
+/*
+ * A master that could not add its VIPs serves nothing: it goes to FAULT
+ * (resigning, so the peer takes over) and retries in FO_VIP_RETRY_MS.
+ */
+static void
+fo_agent_vip_failed(struct fo_agent *a, int64_t now)
+{
+	struct timeval	 tv = { FO_VIP_RETRY_MS / 1000, 0 };
+	struct vrrp_out	 o;
+
+	vrrp_step(&a->vrrp, VRRP_EV_FAULT, NULL, now, &o);
+	fo_agent_act(a, &o, now);
+	o.reason = "cannot add the VIP";
+	if (o.new != o.old)
+		fo_agent_transition(a, &o, "retrying later", now);
+	evtimer_add(a->ev_retry, &tv);
+}
+
+static void
+fo_agent_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct fo_agent *a = arg;
+	struct vrrp_out	 o;
+	int64_t		 now = clock_mono_ms();
+
+	if (a->vrrp.state != VRRP_FAULT || (a->tracked && !a->lb_healthy))
+		return;
+	vrrp_step(&a->vrrp, VRRP_EV_HEALTHY, NULL, now, &o);
+	fo_agent_act(a, &o, now);
+	o.reason = "retrying the VIP";
+	if (o.new != o.old)
+		fo_agent_transition(a, &o, NULL, now);
+	fo_agent_schedule(a);
+}
+
 /* Feeds one event to the state machine and carries out the result. */
 static void
 fo_agent_event(struct fo_agent *a, enum vrrp_ev ev, const struct vrrp_peer *p,
@@ -227,6 +263,8 @@ fo_agent_event(struct fo_agent *a, enum vrrp_ev ev, const struct vrrp_peer *p,
 	fo_agent_act(a, &o, now);
 	if (o.new != o.old)
 		fo_agent_transition(a, &o, detail, now);
+	if ((o.actions & VRRP_A_VIP_ADD) && !a->vip_held)
+		fo_agent_vip_failed(a, now);
 	fo_agent_schedule(a);
 }
 
@@ -520,7 +558,9 @@ fo_agent_events(struct fo_agent *a)
 	    fo_agent_rx, a);
 	a->ev_timer = evtimer_new(a->base, fo_agent_timer, a);
 	a->ev_garp2 = evtimer_new(a->base, fo_agent_garp2, a);
+	a->ev_retry = evtimer_new(a->base, fo_agent_retry, a);
 	if (a->ev_sock == NULL || a->ev_timer == NULL || a->ev_garp2 == NULL ||
+	    a->ev_retry == NULL ||
 	    event_add(a->ev_sock, NULL) == -1)
 		return -1;
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
@@ -634,6 +674,8 @@ fo_agent_free(struct fo_agent *a)
 		event_free(a->ev_timer);
 	if (a->ev_garp2 != NULL)
 		event_free(a->ev_garp2);
+	if (a->ev_retry != NULL)
+		event_free(a->ev_retry);
 	if (a->base != NULL)
 		event_base_free(a->base);
 	if (a->sock != -1)

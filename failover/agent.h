@@ -41,6 +41,7 @@ struct fo_agent {
 	struct event		*ev_sock;
 	struct event		*ev_timer;
 	struct event		*ev_garp2;	/* second GARP burst at +1 s */
+	struct event		*ev_retry;	/* leave FAULT after a VIP error */
 	struct event		*ev_sig[4];
 	struct evconnlistener	*ctl;
 	unsigned		 ctl_clients;
