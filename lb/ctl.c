@@ -36,7 +36,7 @@
 #include "log.h"
 
 #define CTL_CLIENTS_MAX		64
-#define CTL_IDLE_SEC		30
+#define CTL_IDLE_MS		30000	/* default; ctl_env.idle_ms */
 #define CTL_LINES_PER_READ	64	/* then yield to the loop */
 #define CTL_REFUSE_LOGS		10	/* refusals logged per window */
 #define CTL_REFUSE_WINDOW_MS	10000
@@ -283,7 +283,9 @@ ctl_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	struct ctl_server	*cs = arg;
 	struct ctl_client	*c;
 	struct ucred		 cred;
-	struct timeval		 idle = { CTL_IDLE_SEC, 0 };
+	uint32_t		 ms = cs->env.idle_ms ? cs->env.idle_ms :
+				    CTL_IDLE_MS;
+	struct timeval		 idle = { ms / 1000, (ms % 1000) * 1000 };
 
 	memset(&cred, 0, sizeof(cred));
 	if (!ctl_peer_allowed(cs, fd, &cred)) {

@@ -36,6 +36,8 @@ struct ctl_env {
 	 * must not open the socket to the root group.
 	 */
 	gid_t			 control_gid;
+	/* Idle clients are closed after this long; 0 = 30 s. */
+	uint32_t		 idle_ms;
 };
 
 struct ctl_server;

@@ -616,6 +616,43 @@ START_TEST(sock_stale)
 }
 END_TEST
 
+START_TEST(sock_idle)
+{
+	struct event_base *base = event_base_new();
+	struct ctl_server *cs;
+	struct sockaddr_un sun;
+	struct timeval tv = { 3, 0 };
+	char c;
+	int fd, st = 0, i;
+	pid_t pid;
+
+	E.idle_ms = 200;
+	cs = ctl_open(base, sockpath, &E);
+	ck_assert_ptr_nonnull(cs);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		/* Says nothing: EOF from lbd (0) or a 3 s timeout (5). */
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		strcpy(sun.sun_path, sockpath);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+			_exit(2);
+		_exit(read(fd, &c, 1) == 0 ? 0 : 5);
+	}
+	for (i = 0; i < 10000 && waitpid(pid, &st, WNOHANG) == 0; i++) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		usleep(1000);
+	}
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "idle client not closed (status %d)", st);
+	ctl_close(cs);
+	event_base_free(base);
+}
+END_TEST
+
 static Suite *
 ctl_suite(void)
 {
@@ -642,6 +679,7 @@ ctl_suite(void)
 	tcase_add_test(tc, sock_basic);
 	tcase_add_test(tc, sock_long_line);
 	tcase_add_test(tc, sock_stale);
+	tcase_add_test(tc, sock_idle);
 	suite_add_tcase(s, tc);
 	return s;
 }
