@@ -171,7 +171,22 @@ hc_wanted(const struct hc_srv *hs)
 	    hs->fsm.why == HFSM_WHY_PASSIVE);
 }
 
-/* Copies what operators and workers read into the table. */
+/*
+ * Stores v in a shared field only when it differs: workers read these
+ * cache lines on every pick, so an unchanged value is not rewritten.
+ */
+static void
+hc_set(_Atomic uint32_t *p, uint32_t v)
+{
+	if (atomic_load_explicit(p, memory_order_relaxed) != v)
+		atomic_store_explicit(p, v, memory_order_relaxed);
+}
+
+/*
+ * Copies what operators and workers read into the table, health included
+ * (the checker is its only writer, so the table always matches the state
+ * machine), and drives the slow-start weight.
+ */
 static void
 hc_publish(struct health *h, struct hc_srv *hs, int64_t now)
 {
@@ -179,20 +194,23 @@ hc_publish(struct health *h, struct hc_srv *hs, int64_t now)
 	uint32_t		 ramp = hfsm_ramp(&hs->fsm, &hs->params, now);
 	uint32_t		 w = atomic_load(&s->weight);
 
-	atomic_store(&s->check_succ, hs->fsm.succ);
-	atomic_store(&s->check_fail, hs->fsm.fail);
-	atomic_store(&s->flaps, hs->fsm.flaps);
-	atomic_store(&s->penalty, hs->fsm.penalty);
-	atomic_store(&s->transitions, hs->fsm.transitions);
-	atomic_store(&s->checked, hs->cfg.enabled ? 1u : 0u);
-	atomic_store(&s->on_down_shutdown, hs->cfg.on_down_shutdown ? 1u : 0u);
-	atomic_store(&s->ramp_permille, ramp);
+	hc_set(&s->health, hs->fsm.state == HFSM_UP ? SHM_HEALTH_UP :
+	    SHM_HEALTH_DOWN);
+	hc_set(&s->check_succ, hs->fsm.succ);
+	hc_set(&s->check_fail, hs->fsm.fail);
+	hc_set(&s->flaps, hs->fsm.flaps);
+	hc_set(&s->penalty, hs->fsm.penalty);
+	hc_set(&s->transitions, hs->fsm.transitions);
+	hc_set(&s->checked, hs->cfg.enabled ? 1u : 0u);
+	hc_set(&s->on_down_shutdown, hs->cfg.on_down_shutdown ? 1u : 0u);
+	hc_set(&s->ramp_permille, ramp);
 	if (ramp != 0) {
-		atomic_store(&s->eff_weight, hfsm_weight(&hs->fsm, &hs->params,
-		    w, now));
-		atomic_store(&s->ramp_start_ms, clock_wall_ms() -
-		    (now - hs->fsm.ramp_start));
+		if (!hs->ramping)
+			atomic_store(&s->ramp_start_ms, clock_wall_ms() -
+			    (now - hs->fsm.ramp_start));
 		hs->ramping = true;
+		hc_set(&s->eff_weight, hfsm_weight(&hs->fsm, &hs->params, w,
+		    now));
 	} else if (hs->ramping) {
 		/* Ramp over: full weight (the operator's, if they changed it). */
 		atomic_store(&s->eff_weight, w);
