@@ -271,9 +271,9 @@ fo_agent_event(struct fo_agent *a, enum vrrp_ev ev, const struct vrrp_peer *p,
 /* Counts a dropped datagram; logs at most once per reason per 5 s. */
 static void
 fo_agent_drop(struct fo_agent *a, enum auth_result r,
-    const struct sockaddr_storage *src, int64_t now)
+    const struct sockaddr_storage *src, const struct pkt *p, int64_t now)
 {
-	char	 who[ADDR_STRLEN];
+	char	 who[ADDR_STRLEN], why[96];
 
 	a->drops[r]++;
 	if (now - a->drop_logged[r] < FO_DROP_LOG_MS && a->drop_logged[r] != 0) {
@@ -287,10 +287,18 @@ fo_agent_drop(struct fo_agent *a, enum auth_result r,
 		    "heartbeats are IGNORED until both configs agree "
 		    "(%llu more since last report)", who,
 		    (unsigned long long)a->drop_unlogged[r]);
-	else
+	else {
+		/* authentic but out of the window: most likely clock skew */
+		if (r == AUTH_ERR_STALE)
+			snprintf(why, sizeof(why), "stale: its clock is %lld ms "
+			    "off ours, window %llu ms; check NTP",
+			    (long long)(pkt_seq_time(p->seq) - clock_wall_ms()),
+			    (unsigned long long)auth_window_ms(a->cfg->advert_ms));
+		else
+			snprintf(why, sizeof(why), "%s", auth_result_name(r));
 		log_warnx("heartbeat from %s dropped: %s (%llu more since last "
-		    "report)", who, auth_result_name(r),
-		    (unsigned long long)a->drop_unlogged[r]);
+		    "report)", who, why, (unsigned long long)a->drop_unlogged[r]);
+	}
 	a->drop_logged[r] = now;
 	a->drop_unlogged[r] = 0;
 }
@@ -363,7 +371,7 @@ fo_agent_rx(evutil_socket_t fd, short what, void *arg)
 		r = auth_receive(&ex, buf, (size_t)n, (struct sockaddr *)&src,
 		    idx < 0 ? NULL : &a->peers[idx].hwm, clock_wall_ms(), &p);
 		if (r != AUTH_OK) {
-			fo_agent_drop(a, r, &src, clock_mono_ms());
+			fo_agent_drop(a, r, &src, &p, clock_mono_ms());
 			continue;
 		}
 		fo_agent_heard(a, idx, &p, clock_mono_ms());

@@ -75,7 +75,7 @@ void vrrp_init(struct vrrp *v, const struct vrrp_params *p);
 /*
  * Runs one event.  `peer` is read for VRRP_EV_PEER only (may be NULL
  * otherwise).  Fills *out; the caller performs out->actions in the order
- * VIP_DEL, RESIGN, VIP_ADD, GARP, ADVERT.
+ * RESIGN, VIP_DEL, VIP_ADD, GARP, ADVERT (tell the peer first).
  */
 void vrrp_step(struct vrrp *v, enum vrrp_ev ev, const struct vrrp_peer *peer,
     int64_t now, struct vrrp_out *out);
