@@ -80,12 +80,18 @@ fo_agent_send(struct fo_agent *a, enum pkt_type type, uint8_t state,
 	p.node_id = c->node_id;
 	p.key_id = a->key.id;
 	memcpy(p.config_hash, c->config_hash, PKT_HASH_LEN);
+	/*
+	 * One sequence number per round: a peer reached over several paths
+	 * takes the first copy and counts the others as duplicates.
+	 */
+	p.seq = pkt_seq_next(&a->seq_last, clock_wall_ms());
+	pkt_encode(&p, buf);
+	if (auth_sign(&a->key, (struct sockaddr *)&c->bind, p.vrid, buf) == -1) {
+		a->tx_err++;
+		return;
+	}
 	for (size_t i = 0; i < a->npeers; i++) {
-		/* a fresh sequence per datagram: two paths never collide */
-		p.seq = pkt_seq_next(&a->seq_last, clock_wall_ms());
-		pkt_encode(&p, buf);
-		if (auth_sign(&a->key, (struct sockaddr *)&c->bind, p.vrid,
-		    buf) == -1 || sendto(a->sock, buf, sizeof(buf), 0,
+		if (sendto(a->sock, buf, sizeof(buf), 0,
 		    (struct sockaddr *)&c->peers[i], c->peer_len[i]) == -1) {
 			if (a->tx_err++ % 100 == 0)
 				log_warn("heartbeat to %s", addr_format(
@@ -276,6 +282,8 @@ fo_agent_drop(struct fo_agent *a, enum auth_result r,
 	char	 who[ADDR_STRLEN], why[96];
 
 	a->drops[r]++;
+	if (r == AUTH_DUPLICATE)
+		return;		/* expected with several paths */
 	if (now - a->drop_logged[r] < FO_DROP_LOG_MS && a->drop_logged[r] != 0) {
 		a->drop_unlogged[r]++;
 		return;

@@ -32,6 +32,7 @@ static const char *const auth_names[AUTH_RESULT_MAX] = {
 	[AUTH_ERR_STALE] = "stale",
 	[AUTH_ERR_REPLAY] = "replay",
 	[AUTH_ERR_CONFIG_HASH] = "config_hash",
+	[AUTH_DUPLICATE] = "duplicate",
 };
 
 const char *
@@ -245,7 +246,8 @@ auth_sign(const struct auth_key *k, const struct sockaddr *src, uint8_t vrid,
 
 /*
  * Freshness then replay: the sequence's time must be within window_ms of
- * our clock, and strictly above the peer's high-water mark.
+ * our clock, and strictly above the peer's high-water mark (equal is the
+ * same round's copy from another path).
  */
 static enum auth_result
 auth_fresh(uint64_t seq, int64_t now_wall_ms, uint64_t window_ms,
@@ -256,7 +258,9 @@ auth_fresh(uint64_t seq, int64_t now_wall_ms, uint64_t window_ms,
 
 	if ((uint64_t)d > window_ms)
 		return AUTH_ERR_STALE;
-	if (seq <= *hwm)
+	if (seq == *hwm)
+		return AUTH_DUPLICATE;
+	if (seq < *hwm)
 		return AUTH_ERR_REPLAY;
 	return AUTH_OK;
 }

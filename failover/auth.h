@@ -5,6 +5,9 @@
  *
  * Receiver order (auth_receive): length, magic/version/type, vrid, key
  * id, HMAC (constant time), known peer, freshness, replay, config hash.
+ * A sender uses one sequence number per round for all its peer paths, so
+ * the second copy of a round (sequence == high-water mark) is reported as
+ * AUTH_DUPLICATE: dropped like a replay, but expected, so not logged.
  * Everything before the HMAC is cheap and reveals nothing; everything
  * after it only runs on bytes the peer really signed.
  */
@@ -43,6 +46,7 @@ enum auth_result {
 	AUTH_ERR_STALE,
 	AUTH_ERR_REPLAY,
 	AUTH_ERR_CONFIG_HASH,
+	AUTH_DUPLICATE,		/* == high-water mark: the copy sent on another path */
 	AUTH_RESULT_MAX
 };
 

@@ -139,9 +139,9 @@ START_TEST(accept_and_replay)
 	signed_pkt(&fp, "10.77.0.1", buf);
 	ck_assert_int_eq(recv_from(buf, PKT_LEN, "10.77.0.1", &hwm, NOW), AUTH_OK);
 	ck_assert_uint_eq(hwm, fp.seq);
-	/* the very same bytes again: replay */
+	/* the very same bytes again: the copy from another path */
 	ck_assert_int_eq(recv_from(buf, PKT_LEN, "10.77.0.1", &hwm, NOW),
-	    AUTH_ERR_REPLAY);
+	    AUTH_DUPLICATE);
 	/* an older, validly signed one: replay too */
 	fp.seq--;
 	signed_pkt(&fp, "10.77.0.1", buf);
