@@ -3,6 +3,8 @@
 # is closed by lbd.  The client measures from the backend's name to the
 # close; the bounds are loose (0.9 s .. 4 s): this checks the timer
 # exists and fires, not how fast.  The log must say end=idle_timeout.
+# A connection that keeps talking (one byte every 250 ms for 3 s, three
+# idle periods) must not be closed.
 . "$(dirname "$0")/lib.sh"
 lb_init t_idle
 
@@ -27,4 +29,8 @@ info "idle connection closed after $ms ms (idle = 1s)"
 wait_for 5000 grep -q 'end=idle_timeout' "$LBD_LOG" ||
 	fail "no end=idle_timeout line in the log"
 info "log: $(grep 'end=idle_timeout' "$LBD_LOG" | head -n 1)"
+
+"$CLIENT" trickle "127.0.0.1:$lport" -t 3 --interval 250 >"$T/trickle.out" 2>&1 ||
+	{ cat "$T/trickle.out"; fail "a busy connection was closed by the idle timer"; }
+info "busy connection: $(grep '^trickle' "$T/trickle.out") over 3 s, still open"
 pass

@@ -27,6 +27,9 @@
  *             and shuts; prints "sent_sha256=HEX" for the backend's report
  *   idle      reads the name then waits for the peer to close; prints
  *             "closed_after_ms MS"; exit 1 if it stays open --max-time
+ *   trickle   -t S [--interval MS]   sends one byte every MS (250) for S
+ *             seconds, each echoed before the next; exit 0 iff it stayed
+ *             open all along
  * Common options: --seed S (pattern seed, default 1), -q (no progress).
  */
 #include <getopt.h>
@@ -76,6 +79,7 @@ struct opts {
 	long			 n, conc;
 	long long		 bytes, send_bytes;
 	int			 timeout_ms;
+	int			 interval_ms;
 	int64_t			 max_ms;
 	long			 hold_s;
 	uint64_t		 seed;
@@ -108,9 +112,10 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: lbt-client who|hold|bulk|halfclose|servershut"
-	    "|idle ADDR:PORT [-n N] [-c CONC] [-t S] [-b BYTES] [-s BYTES]\n"
-	    "       [--timeout MS] [--max-time S] [--seed S] [--wait-file F]"
-	    " [--cmd] [-q]\n");
+	    "|idle|trickle ADDR:PORT\n"
+	    "       [-n N] [-c CONC] [-t S] [-b BYTES] [-s BYTES] [--cmd]\n"
+	    "       [--timeout MS] [--max-time S] [--seed S] [--wait-file F]\n"
+	    "       [--interval MS] [-q]\n");
 	exit(2);
 }
 
@@ -819,12 +824,54 @@ cmd_servershut(void)
 	return 0;
 }
 
+/*
+ * trickle: keeps a connection busy with one byte every --interval ms for
+ * -t seconds, each echoed back before the next.  Exit 0 iff the
+ * connection lived through it (an idle timer must not fire on it).
+ */
+static int
+cmd_trickle(void)
+{
+	static struct stream tx, rx;
+	struct pollfd pfd;
+	struct probe p;
+	int64_t end;
+	bool eof = false;
+
+	if (connect_named(&p) == -1)
+		return 1;
+	stream_init(&tx, o.seed);
+	stream_init(&rx, o.seed);
+	end = lbt_now_ms() + (int64_t)o.hold_s * 1000;
+	pfd.fd = p.fd;
+	pfd.events = POLLIN;
+	while (!stop && lbt_now_ms() < end) {
+		int64_t due = lbt_now_ms() + o.timeout_ms;
+
+		if (stream_send(p.fd, &tx, tx.done + 1) != 1)
+			break;
+		while (rx.done < tx.done && !eof && lbt_now_ms() < due)
+			if (poll(&pfd, 1, 50) > 0 &&
+			    stream_recv(p.fd, &rx, tx.done, &eof) == -1)
+				break;
+		if (rx.done < tx.done)
+			break;
+		(void)poll(NULL, 0, o.interval_ms);
+	}
+	close(p.fd);
+	printf("name %s\ntrickle sent %lld echoed %lld\n%s\n", p.line,
+	    tx.done, rx.done, lbt_now_ms() >= end && rx.done == tx.done ?
+	    "ok" : "FAIL");
+	return lbt_now_ms() >= end && rx.done == tx.done ? 0 : 1;
+}
+
 static const struct option long_opts[] = {
 	{ "timeout", required_argument, NULL, 'T' },
 	{ "max-time", required_argument, NULL, 'M' },
 	{ "seed", required_argument, NULL, 'S' },
 	{ "wait-file", required_argument, NULL, 'W' },
 	{ "cmd", no_argument, NULL, 'C' },
+	{ "interval", required_argument, NULL, 'I' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -836,6 +883,7 @@ parse_opts(int argc, char **argv)
 	o.n = 1;
 	o.conc = 0;	/* unset: who takes 1, hold takes n */
 	o.timeout_ms = 5000;
+	o.interval_ms = 250;
 	o.max_ms = 120000;
 	o.hold_s = 60;
 	o.seed = 1;
@@ -855,11 +903,12 @@ parse_opts(int argc, char **argv)
 		case 'S': o.seed = strtoull(optarg, NULL, 10); break;
 		case 'W': o.wait_file = optarg; break;
 		case 'C': o.cmd = true; break;
+		case 'I': o.interval_ms = atoi(optarg); break;
 		default: usage();
 		}
 	}
 	if (o.n < 1 || o.conc < 0 || o.bytes < 0 || o.send_bytes < 0 ||
-	    o.timeout_ms < 1 || o.max_ms < 1000 || o.hold_s < 0)
+	    o.timeout_ms < 1 || o.interval_ms < 0 || o.max_ms < 1000 || o.hold_s < 0)
 		usage();
 }
 
@@ -898,6 +947,8 @@ main(int argc, char **argv)
 		return cmd_servershut();
 	if (strcmp(cmd, "idle") == 0)
 		return cmd_idle();
+	if (strcmp(cmd, "trickle") == 0)
+		return cmd_trickle();
 	usage();
 	return 2;
 }
