@@ -425,8 +425,9 @@ fo_walk(struct fo_load *ld, const config_setting_t *grp)
 	return rc;
 }
 
+/* Same address and port? */
 static int
-fo_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+fo_same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	char	 x[ADDR_STRLEN], y[ADDR_STRLEN];
 
@@ -445,11 +446,17 @@ fo_cross_check(struct fo_load *ld, int line)
 	int	 rc = 0;
 
 	for (size_t i = 0; i < c->npeers; i++) {
+		for (size_t j = 0; j < i; j++)
+			if (fo_same_addr(&c->peers[i], &c->peers[j])) {
+				cfg_error(ld->e, ld->file, line, "peers[%zu] "
+				    "repeats peers[%zu]", i, j);
+				rc = -1;
+			}
 		if (c->peers[i].ss_family != c->bind.ss_family) {
 			cfg_error(ld->e, ld->file, line, "peers[%zu] and bind "
 			    "must be the same address family", i);
 			rc = -1;
-		} else if (fo_same_host(&c->peers[i], &c->bind)) {
+		} else if (fo_same_addr(&c->peers[i], &c->bind)) {
 			cfg_error(ld->e, ld->file, line, "peers[%zu] is the "
 			    "bind address itself", i);
 			rc = -1;

@@ -44,4 +44,22 @@ echo "nopreempt: a (200) stayed BACKUP behind b (100) for 1.5 s"
 kill -TERM "${FO_AGENT[b]}"
 fo_wait 2000 fo_single a || fo_fail "nopreempt: a did not take over when b stopped"
 echo "nopreempt: a took over when b stopped"
+
+# reload (SIGHUP): b comes back as BACKUP, then a new priority 250 with
+# preempt on is applied without a restart and b preempts; a broken file
+# is refused and the running configuration stays.
+fo_write_conf b 100 'preempt = true;'
+fo_start_agent b
+fo_wait 1000 fo_state_is b BACKUP || fo_fail "reload: b is $(fo_get b state)"
+cp "$T/fo-b.conf" "$T/fo-b.good"
+echo "bogus = 1;" >>"$T/fo-b.conf"
+kill -HUP "${FO_AGENT[b]}"
+fo_wait 2000 grep -q "reload failed" "$T/fo-b.log" || fo_fail "reload: bad file not refused"
+fo_state_is b BACKUP || fo_fail "reload: b changed state on a bad file"
+sed 's/priority = 100;/priority = 250;/' "$T/fo-b.good" >"$T/fo-b.conf"
+kill -HUP "${FO_AGENT[b]}"
+fo_wait 2000 fo_single b || fo_fail "reload: b (now 250) did not preempt: $(fo_get b priority)"
+[ "$(fo_get b priority)" = 250 ] || fo_fail "reload: priority $(fo_get b priority)"
+fo_wait 1000 fo_state_is a BACKUP || fo_fail "reload: a is $(fo_get a state)"
+echo "reload: bad file refused; priority 100 -> 250 applied, b preempted a"
 echo "PASS: t_failover_preempt ($FO_SERVER_KIND)"

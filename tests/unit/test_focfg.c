@@ -170,6 +170,13 @@ START_TEST(cross_checks)
 	    &c, &e), -1);
 	ck_assert(has_err(&e, 1, "same address family"));
 	cfg_errors_free(&e);
+	ck_assert_int_eq(load(with_line(9, "  peers = [ \"10.77.1.2:5405\", "
+	    "\"10.77.1.2:5405\" ];"), &c, &e), -1);
+	ck_assert(has_err(&e, 1, "peers[1] repeats peers[0]"));
+	cfg_errors_free(&e);
+	ck_assert_int_eq(load(with_line(8, "  bind = \"0.0.0.0:5405\";"), &c, &e), -1);
+	ck_assert(has_err(&e, 1, "bind must be a specific address"));
+	cfg_errors_free(&e);
 	ck_assert_int_eq(load("other = 1;\n", &c, &e), -1);
 	ck_assert(has_err(&e, 1, "unknown top-level setting \"other\""));
 	cfg_errors_free(&e);
