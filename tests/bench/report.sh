@@ -102,15 +102,18 @@ table() {
 }
 
 json() {
-	awk -v targets="$TARGETS" -v rounds="${BENCH_ROUNDS:-3}" \
-	    -v secs="${BENCH_SECONDS:-3}" -v conc="${BENCH_CONC:-64}" \
+	awk -v targets="$TARGETS" -v rounds="${BENCH_ROUNDS:-5}" \
+	    -v secs="${BENCH_SECONDS:-2}" -v conc="${BENCH_CONC:-64}" \
 	    -v lrate="${BENCH_LAT_RATE:-10000}" -v idle="${BENCH_IDLE:-3000}" \
-	    -v date="$(date -u +%Y-%m-%dT%H:%M:%SZ)" -v raw="$RAW" '
+	    -v date="$(date -u +%Y-%m-%dT%H:%M:%SZ)" -v raw="$RAW" \
+	    -v l0="${BENCH_LOAD_START:-}" -v l1="${BENCH_LOAD_END:-}" \
+	    -v el="${BENCH_ELAPSED:-0}" '
 	{ m[$1, $2] = $3; keys[$2] = 1 }
 	END {
 		nt = split(targets, t, " ")
 		printf "{\n  \"generated\": \"%s\",\n  \"rounds\": %d,\n  \"seconds\": %s,\n", date, rounds, secs
 		printf "  \"concurrency\": %d,\n  \"latency_rate\": %d,\n  \"idle_conns\": %d,\n", conc, lrate, idle
+		printf "  \"loadavg_start\": \"%s\",\n  \"loadavg_end\": \"%s\",\n  \"elapsed_s\": %d,\n", l0, l1, el
 		printf "  \"cpus\": { \"load_and_backends\": 0, \"balancer\": 1 },\n  \"medians\": {"
 		for (i = 1; i <= nt; i++) {
 			printf "%s\n    \"%s\": {", (i > 1 ? "," : ""), t[i]; s = ""
@@ -177,7 +180,10 @@ EOF
 echo
 echo "## lb comparison benchmark ($(date -u +%Y-%m-%d), $(nproc) CPUs, loopback)"
 echo
-echo "Medians of ${BENCH_ROUNDS:-3} interleaved rounds of ${BENCH_SECONDS:-3} s each; in parentheses the ratio to direct and to HAProxy."
+echo "Medians of ${BENCH_ROUNDS:-5} interleaved rounds of ${BENCH_SECONDS:-2} s each; in parentheses the ratio to direct and to HAProxy."
+echo "One worker each (lbd workers=1, HAProxy nbthread 1, nginx worker_processes 1) on CPU 1; load and backends on CPU 0."
+echo "Load average (1/5/15 min) at start: ${BENCH_LOAD_START:-?}, at end: ${BENCH_LOAD_END:-?}; run took ${BENCH_ELAPSED:-?} s. A load above the benchmark's own (about 2) means other work shared the CPUs: expect noise, mostly in the tails."
+echo "Settings: BENCH_ROUNDS=${BENCH_ROUNDS:-5} BENCH_SECONDS=${BENCH_SECONDS:-2} BENCH_CONC=${BENCH_CONC:-64} BENCH_LAT_RATE=${BENCH_LAT_RATE:-10000} BENCH_IDLE=${BENCH_IDLE:-3000}."
 echo
 table
 json >"$OUT/results.json"

@@ -10,10 +10,12 @@
 # BENCH_LAT_RATE on 32 connections), memory and fds with BENCH_IDLE idle
 # proxied connections, and the balancer's CPU (utime+stime of all its
 # processes) per GB and per 10,000 connections.  Load generator, backends
-# and iperf3 run on CPU 0, the balancer on CPU 1.  It prints the medians
+# and iperf3 run on CPU 0, the balancer on CPU 1.  Short connections bind
+# round robin to 16 source addresses 127.0.0.2-17 (IP_BIND_ADDRESS_NO_PORT,
+# normal FIN close, no SO_LINGER 0), so TIME_WAIT never exhausts ports.  It prints the medians
 # as markdown, writes $LB_BUILD/bench/results.json and latency.png.
 #
-# Env: LB_BUILD (required), BENCH_ROUNDS (3), BENCH_SECONDS (3),
+# Env: LB_BUILD (required), BENCH_ROUNDS (5), BENCH_SECONDS (2),
 # BENCH_CONC (64), BENCH_LAT_RATE (10000), BENCH_IDLE (3000),
 # BENCH_MAXCONN (3200), BENCH_BUDGET (540 s: later rounds are skipped),
 # BENCH_TARGETS ("direct lbd haproxy nginx"), BENCH_NICE (-10; empty: off).
@@ -22,8 +24,8 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
-BENCH_ROUNDS=${BENCH_ROUNDS:-3}
-BENCH_SECONDS=${BENCH_SECONDS:-3}
+BENCH_ROUNDS=${BENCH_ROUNDS:-5}
+BENCH_SECONDS=${BENCH_SECONDS:-2}
 BENCH_CONC=${BENCH_CONC:-64}
 BENCH_LAT_RATE=${BENCH_LAT_RATE:-10000}
 BENCH_IDLE=${BENCH_IDLE:-3000}
@@ -205,6 +207,7 @@ main() {
 	SERVE_PID=$!
 	wait_port 9104 || exit 1
 	start=$(date +%s)
+	export BENCH_LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 	for r in $(seq 1 "$BENCH_ROUNDS"); do
 		if [ $(($(date +%s) - start)) -gt "$BENCH_BUDGET" ]; then
 			echo "bench: time budget spent after $((r - 1)) rounds" >&2
@@ -216,6 +219,8 @@ main() {
 			run_target "$t" "$r"
 		done
 	done
+	export BENCH_LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
+	export BENCH_ELAPSED=$(($(date +%s) - start))
 	cp "$RAW" "$OUT/raw.tsv"
 	"$HERE/report.sh" "$RAW" "$OUT" "$targets"
 }
