@@ -3,6 +3,7 @@
 #   make run     install missing packages, build, start the demo in the foreground
 #   make check   install missing packages, build, run every test
 #   make asan    the whole test suite under ASan+UBSan (build/asan/)
+#   make fuzz    every libFuzzer target, FUZZ_SECONDS (60) each (build/fuzz/)
 #   make install PREFIX=/usr/local DESTDIR=
 #
 VERSION	:= 0.1.0
@@ -58,7 +59,7 @@ endif
 UNITS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOLS	:= $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 
-.PHONY: all deps run check test unit integ asan bench install uninstall clean
+.PHONY: all deps run check test unit integ asan fuzz bench install uninstall clean
 all: $(BINS) $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
@@ -142,6 +143,40 @@ asan: deps
 	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	 $(MAKE) --no-print-directory BUILD=build/asan test
 
+# libFuzzer targets (tests/fuzz/fuzz_*.c), built by clang with ASan and
+# UBSan over the project's own sources (compiled again by clang into
+# $(FUZZ_DIR)/obj; clang, unlike gcc, counts a va_list format as
+# nonliteral), then run FUZZ_SECONDS each by tests/fuzz/run.sh: a
+# crash fails the target and its reproducer stays in $(FUZZ_DIR)/crashes/.
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
+FUZZ_OBJ     := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(COMMON_SRC) $(LB_SRC) $(FO_SRC))
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		-fno-omit-frame-pointer
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Wno-format-nonliteral \
+		-MMD -MP $(FUZZ_SAN) \
+		-fsanitize=fuzzer-no-link -DLB_VERSION='"$(VERSION)"' \
+		-Icommon -Ilb -Ifailover $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+
+# Objects reached only through the pattern rule below would be deleted as
+# intermediate after each link.
+.PRECIOUS: $(FUZZ_DIR)/obj/%.o
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@[ "$(V)" != 0 ] || echo "  FUZZCC  $<"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $(FUZZ_OBJ)
+	@[ "$(V)" != 0 ] || echo "  LD      $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+	@tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
 # Install layout.  Every file `install` writes is listed in $(MANIFEST),
 # and `uninstall` removes exactly those.  A sample config goes to $(ETCDIR)
 # only when no file of that name is there (an operator's config is never
@@ -224,3 +259,4 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(FUZZ_DIR)/obj -name '*.d' 2>/dev/null)
