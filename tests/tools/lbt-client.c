@@ -30,6 +30,10 @@
  *   trickle   -t S [--interval MS]   sends one byte every MS (250) for S
  *             seconds, each echoed before the next; exit 0 iff it stayed
  *             open all along
+ *   push      -b MAX [--wait-file F]   sends without reading until the
+ *             path stalls (--timeout ms without progress): prints
+ *             "stalled_after N" (exit 0) or "sent_all N" (exit 1); with
+ *             --wait-file it then keeps the connection until F exists
  * Common options: --seed S (pattern seed, default 1), -q (no progress).
  */
 #include <getopt.h>
@@ -112,7 +116,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: lbt-client who|hold|bulk|halfclose|servershut"
-	    "|idle|trickle ADDR:PORT\n"
+	    "|idle|trickle|push ADDR:PORT\n"
 	    "       [-n N] [-c CONC] [-t S] [-b BYTES] [-s BYTES] [--cmd]\n"
 	    "       [--timeout MS] [--max-time S] [--seed S] [--wait-file F]\n"
 	    "       [--interval MS] [-q]\n");
@@ -865,6 +869,49 @@ cmd_trickle(void)
 	return lbt_now_ms() >= end && rx.done == tx.done ? 0 : 1;
 }
 
+/*
+ * push: sends pattern bytes and never reads, until the path stops taking
+ * them (no progress for --timeout ms) or -b BYTES went out.  Prints
+ * "stalled_after N" (exit 0) or "sent_all N" (exit 1): through a relay
+ * that respects flow control, a backend that never reads must stall us.
+ */
+static int
+cmd_push(void)
+{
+	static struct stream tx;
+	struct pollfd pfd;
+	struct probe p;
+	int64_t last;
+	long long n;
+
+	if (connect_named(&p) == -1)
+		return 1;
+	stream_init(&tx, o.seed);
+	pfd.fd = p.fd;
+	pfd.events = POLLOUT;
+	last = lbt_now_ms();
+	while (!stop && tx.done < o.bytes &&
+	    lbt_now_ms() - last < o.timeout_ms) {
+		if (poll(&pfd, 1, 50) <= 0)
+			continue;
+		if ((n = stream_send(p.fd, &tx, o.bytes)) == -1) {
+			printf("FAIL send error after %lld: %s\n", tx.done,
+			    strerror(errno));
+			close(p.fd);
+			return 1;
+		}
+		if (n > 0)
+			last = lbt_now_ms();
+	}
+	printf("name %s\n%s %lld\n", p.line, tx.done < o.bytes ?
+	    "stalled_after" : "sent_all", tx.done);
+	fflush(stdout);
+	if (o.wait_file != NULL)	/* keep it open until told */
+		(void)wait_for_file(o.wait_file, p.line);
+	close(p.fd);
+	return tx.done < o.bytes ? 0 : 1;
+}
+
 static const struct option long_opts[] = {
 	{ "timeout", required_argument, NULL, 'T' },
 	{ "max-time", required_argument, NULL, 'M' },
@@ -949,6 +996,8 @@ main(int argc, char **argv)
 		return cmd_idle();
 	if (strcmp(cmd, "trickle") == 0)
 		return cmd_trickle();
+	if (strcmp(cmd, "push") == 0)
+		return cmd_push();
 	usage();
 	return 2;
 }
