@@ -46,6 +46,10 @@ conn_p99_ms|Connection latency p99 (ms)|lo
 conn_p999_ms|Connection latency p99.9 (ms)|lo
 conn_errors|Connection errors|lo
 cpu_per_10k|Balancer CPU s per 10,000 connections|lo
+conn_cpu_pct|Balancer CPU busy during that test (%)|lo
+conn1_rate|Connections/s one at a time|hi
+conn1_p50_us|Connection latency one at a time, p50 (us)|lo
+conn1_p99_us|Connection latency one at a time, p99 (us)|lo
 lat_p50_us|Request latency p50 (us, '"${BENCH_LAT_RATE:-10000}"'/s open loop)|lo
 lat_p99_us|Request latency p99 (us)|lo
 lat_p999_us|Request latency p99.9 (us)|lo

@@ -111,6 +111,8 @@ measure_tput() {
 	return 0
 }
 
+# One connection per request at BENCH_CONC in flight: rate, latency and
+# the balancer's CPU per connection and busy share.
 measure_connrate() {
 	local t=$1 r=$2 c0 c1 line
 	c0=$([ -n "$BAL_PID" ] && tree_cpu "$BAL_PID")
@@ -125,9 +127,24 @@ measure_connrate() {
 		rec "$t" "$r" "conn_${p}_ms" "$(echo "$line" | kv ${p}_us |
 		    awk '{ printf "%.3f", $1 / 1000 }')"
 	done
-	[ -n "$c0" ] && rec "$t" "$r" cpu_per_10k "$(echo "$line" | kv ok |
+	[ -n "$c0" ] || return 0
+	rec "$t" "$r" cpu_per_10k "$(echo "$line" | kv ok |
 	    awk -v a="$c0" -v b="$c1" '{ printf "%.3f", $1 ? (b - a) * 10000 / $1 : 0 }')"
-	return 0
+	rec "$t" "$r" conn_cpu_pct "$(echo "$line" | kv seconds |
+	    awk -v a="$c0" -v b="$c1" '{ printf "%.1f", $1 ? (b - a) * 100 / $1 : 0 }')"
+}
+
+# One connection at a time: the latency a balancer adds to a connection
+# with no queueing anywhere.
+measure_conn1() {
+	local t=$1 r=$2 line
+	line=$($CPU_LOAD "$LBBENCH" connrate --target "$(echo_targets)" \
+	    --concurrency 1 --duration "${BENCH_SECONDS}s" --sources 16 \
+	    --quiet | grep '^RESULT')
+	[ -n "$line" ] || return 1
+	rec "$t" "$r" conn1_rate "$(echo "$line" | kv rate)"
+	rec "$t" "$r" conn1_p50_us "$(echo "$line" | kv p50_us)"
+	rec "$t" "$r" conn1_p99_us "$(echo "$line" | kv p99_us)"
 }
 
 measure_latency() {
@@ -179,6 +196,7 @@ run_target() {
 		measure_tput "$t" "$r" 8
 	fi
 	measure_connrate "$t" "$r"
+	measure_conn1 "$t" "$r"
 	measure_latency "$t" "$r"
 	measure_idle "$t" "$r"
 	stop_pid "$BAL_PID"; BAL_PID=""
