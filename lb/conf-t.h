@@ -19,6 +19,7 @@
 #define CONF_MAX_WORKERS	64
 #define CONF_MAX_MAXCONN	1000000
 
+#define CONF_USER_MAX	33	/* a user name (32) and its NUL */
 #define CONF_HC_DATA_MAX	256	/* bytes of a health check send/expect */
 
 /*
@@ -84,6 +85,7 @@ struct conf {
 	uint32_t		maxconn;	/* 1..1000000, default 10000 */
 	char			control_socket[CONF_PATH_MAX];
 	char			state_file[4096]; /* "" = not persisted */
+	char			user[CONF_USER_MAX]; /* "" = stay as started */
 	int			log_facility;	/* LOG_DAEMON default */
 	bool			log_connections; /* default true */
 	uint64_t		connect_timeout_ms;	/* default 3s */

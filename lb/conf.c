@@ -41,7 +41,7 @@
 
 static const char *const conf_keys_root[] = { "workers", "maxconn",
     "control_socket", "state_file", "log", "timeouts", "pools",
-    "listeners", NULL };
+    "listeners", "user", NULL };
 static const char *const conf_keys_log[] = { "facility", "connections",
     NULL };
 static const char *const conf_keys_timeouts[] = { "connect", "idle",
@@ -91,6 +91,34 @@ conf_abs_path(struct conf_ctx *ctx, const config_setting_t *root,
 		    key, strlen(s), dstlen - 1);
 	else
 		memcpy(dst, s, strlen(s) + 1);
+}
+
+/*
+ * user = "lbd": the user the master switches to once its sockets are
+ * open (privdrop.c).  Only the spelling is checked here (1..32 of
+ * [A-Za-z0-9._-], not starting with '-'), so `lbd -n` works on a host
+ * without that user; start-up names a missing one.
+ */
+static void
+conf_user(struct conf_ctx *ctx, struct conf *c, const config_setting_t *root)
+{
+	const char	*s;
+	char		 esc[CONF_ECHO_LEN];
+	size_t		 n;
+
+	if (conf_get_string(ctx, root, "user", &s) != CONF_GET_OK)
+		return;
+	n = strlen(s);
+	if (n == 0 || n >= sizeof(c->user) || s[0] == '-' ||
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-") != n) {
+		conf_err(ctx, conf_line(config_setting_get_member(root, "user")),
+		    "'user' must be a user name: 1 to %zu of A-Z a-z 0-9 . _ - "
+		    "(got \"%s\")", sizeof(c->user) - 1,
+		    conf_echo(s, esc, sizeof(esc)));
+		return;
+	}
+	memcpy(c->user, s, n + 1);
 }
 
 /* log = { facility = "daemon"; connections = true; }; */
@@ -155,6 +183,7 @@ conf_globals(struct conf_ctx *ctx, struct conf *c,
 	    sizeof(c->control_socket));
 	conf_abs_path(ctx, root, "state_file", c->state_file,
 	    sizeof(c->state_file));
+	conf_user(ctx, c, root);
 	conf_log(ctx, c, root);
 	conf_timeouts(ctx, c, root);
 }

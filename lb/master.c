@@ -32,6 +32,7 @@
 #include "log.h"
 #include "master-t.h"
 #include "master.h"
+#include "privdrop.h"
 #include "sd_notify.h"
 #include "shm.h"
 #include "worker.h"
@@ -595,6 +596,12 @@ master_run(struct conf *conf, const struct master_opts *o)
 		fatalx("event_base_new failed");
 	master_events(m);
 	master_open_ctl(m);
+	/* Listeners bound, fd limit raised, control socket open: root's work is done. */
+	if (privdrop(conf->user, why, sizeof(why)) == -1)
+		fatalx("cannot drop privileges: %s", why);
+	if (conf->user[0] != '\0')
+		log_info("running as user %s (uid %u, gid %u)", conf->user,
+		    (unsigned)getuid(), (unsigned)getgid());
 	/* Before the workers: "initial down" servers are down from the start. */
 	if ((m->health = health_start(m->base, m->t, &m->conf)) == NULL)
 		fatal("health checker");
