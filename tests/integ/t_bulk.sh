@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t_bulk.sh - 64 MiB each way through lbd (client -> lbd -> echo backend
 # -> lbd -> client) at the same time, checked byte for byte and by
-# SHA-256 on both sides; then 4 such transfers of 8 MiB at once.
+# SHA-256 on both sides, and counted right in lbd's connection log line;
+# then 4 such transfers of 8 MiB at once.
 . "$(dirname "$0")/lib.sh"
 lb_init t_bulk
 
@@ -24,6 +25,12 @@ sed 's/^/  bulk: /' "$T/bulk.out"
 sent=$(awk '$1 == "sent" { print $3 }' "$T/bulk.out")
 got=$(awk '$1 == "received" { print $3 }' "$T/bulk.out")
 [ -n "$sent" ] && [ "$sent" = "$got" ] || fail "sha256 differ"
+# The connection's log line counts the bytes: 64 MiB in, 64 MiB + "e\n" out.
+wait_for 5000 grep -q 'bytes_in=67108864 ' "$LBD_LOG" ||
+	fail "no log line with bytes_in=67108864: $(grep ' conn ' "$LBD_LOG" | tail -n 1)"
+info "log: $(grep 'bytes_in=67108864 ' "$LBD_LOG" | head -n 1)"
+grep 'bytes_in=67108864 ' "$LBD_LOG" | grep -q 'bytes_out=67108866 ' ||
+	fail "bytes_out is not 67108866 (64 MiB echo + the name line)"
 
 pids=""
 for i in 1 2 3 4; do
