@@ -149,7 +149,7 @@ tries = 0
 while time.time() < deadline:
     tries += 1
     s = socket.socket()
-    s.settimeout(0.05)
+    s.settimeout(0.02)  # a LAN connect takes < 1 ms; retry soon
     try:
         s.connect((vip, port))
         s.settimeout(0.5)
@@ -346,6 +346,16 @@ fo_holders() {
 }
 
 fo_state_is() { [ "$(fo_get "$1" state)" = "$2" ]; }
+
+# fo_notify_mark NODE: remember how far NODE's notify output goes.
+fo_notify_mark() { FO_MARK=$(cat "$T/notify-$1.out" 2>/dev/null | wc -l); }
+
+# fo_notify_ts NODE STATE: ms timestamp of NODE's first STATE hook run
+# after fo_notify_mark (the hook stamps it: transition + fork/exec).
+fo_notify_ts() {
+	tail -n +"$((FO_MARK + 1))" "$T/notify-$1.out" 2>/dev/null |
+		awk -v s="$2" '$2 == s { print $1; exit }'
+}
 
 # fo_transitions NODE: how many state transitions the agent logged.
 fo_transitions() { grep -c 'state [A-Z]* -> ' "$T/fo-$1.log"; }

@@ -13,6 +13,7 @@ fo_wait 1000 fo_state_is b BACKUP || fo_fail "election: b is $(fo_get b state)"
 sleep 0.3
 
 fo_probe_arm 5000
+fo_notify_mark b
 t0=$(date +%s%N); m0=$(fo_ms)
 fo_kill_server a KILL
 fo_probe_go "$t0"
@@ -23,7 +24,10 @@ serve_ms=${FO_OUT%% *}
 fo_wait 1000 fo_state_is a FAULT || fo_fail "lbd died: a is $(fo_get a state)"
 fo_has_vip a && fo_fail "lbd died: a in FAULT still holds the VIP"
 [ "$(fo_get a vip_holder)" = false ] || fo_fail "lbd died: a reports vip_holder"
-echo "lbd died alone: a FAULT, b holds the VIP after ${vip_ms} ms, client served after ${serve_ms} ms"
+fo_wait 1000 eval '[ -n "$(fo_notify_ts b MASTER)" ]' || fo_fail "no MASTER hook on b"
+master_ms=$(( $(fo_notify_ts b MASTER) - m0 ))
+echo "lbd died alone: a FAULT, b MASTER after ${master_ms} ms, VIP seen after ${vip_ms} ms, client served after ${serve_ms} ms"
+[ "$master_ms" -le 1000 ] || fo_fail "lbd died: takeover ${master_ms} ms > 1000 ms"
 [ "$vip_ms" -le 1000 ] || fo_fail "lbd died: takeover ${vip_ms} ms > 1000 ms"
 [ "$serve_ms" -le 1000 ] || fo_fail "lbd died: client served after ${serve_ms} ms > 1000 ms"
 grep -q "FAULT" "$T/notify-a.out" || fo_fail "no FAULT notify on a"
