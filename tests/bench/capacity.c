@@ -13,6 +13,8 @@
  *     with one spare       N + 1
  *
  * Total time is bounded by (steps + refine) x (step-time + timeout).
+ * The curve is printed as a table, and drawn to --plot (default
+ * lbbench-capacity.png, "none" for no plot) when gnuplot is installed.
  */
 #include <math.h>
 #include <stdio.h>
@@ -156,6 +158,7 @@ plot(struct cap *k, const char *path)
 		fprintf(stderr, "capacity: gnuplot not found, no plot\n");
 		return;
 	}
+	printf("plot: %s\n", path);
 	if ((gp = popen("gnuplot", "w")) == NULL)
 		return;
 	fprintf(gp, "set terminal png size 900,500\nset output '%s'\n"

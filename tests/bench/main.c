@@ -17,7 +17,7 @@
  *                    [--start 1000/s] [--step x1.5 | --step 500/s]
  *                    [--steps 10] [--step-time 2s] [--refine 2]
  *                    [--conns 32] [--size 64] [--timeout 2s]
- *                    [--plot FILE.png] [--csv FILE]
+ *                    [--plot FILE.png|none] [--csv FILE]
  *
  * serve:    pure echo (no greeting), one epoll thread for all addresses.
  * connrate: a new TCP connection per request: connect, send --size bytes,
@@ -34,7 +34,9 @@
  *           requests per second on persistent connections with --mode
  *           req); the highest step whose p99 <= --slo-p99 and error ratio
  *           <= --max-errors is one server's capacity; prints servers
- *           needed for --peak at --headroom, and N+1, with the arithmetic.
+ *           needed for --peak at --headroom, and N+1, with the arithmetic;
+ *           the curve as a table, and as a PNG (--plot, default
+ *           lbbench-capacity.png) when gnuplot is installed.
  *
  * Latency is measured from each request's scheduled start, so a stall in
  * the system under test shows as latency, not as fewer samples ("coordinated
@@ -79,7 +81,8 @@ lbb_usage(FILE *fp)
 	    "  capacity --target ADDR:PORT[,...] --slo-p99 50ms --peak 20000/s\n"
 	    "           [--headroom 30%] [--max-errors 0.1%] [--mode conn|req]\n"
 	    "           [--start 1000/s] [--step x1.5|500/s] [--steps 10]\n"
-	    "           [--step-time 2s] [--refine 2] [--plot F.png] [--csv F]\n"
+	    "           [--step-time 2s] [--refine 2] [--csv F]\n"
+	    "           [--plot F.png|none (default lbbench-capacity.png)]\n"
 	    "Latency is timed from each request's scheduled start (open loop);\n"
 	    "percentiles are at most 0.78% high (log-linear histogram, 128\n"
 	    "buckets per power of two).  Every run is bounded by --duration\n"

@@ -75,6 +75,7 @@ defaults(enum lbb_cmd cmd, struct lbb_opts *o, struct lbb_cap_opts *c)
 	c->steps = 10;
 	c->step_ns = 2000000000ull;
 	c->refine = 2;
+	c->plot = "lbbench-capacity.png";
 }
 
 static int
@@ -119,7 +120,7 @@ parse_cap(struct lbb_cap_opts *c, int id, char *arg)
 	case O_STEPS:	return lbb_parse_uint(arg, 100, &c->steps);
 	case O_STEPTIME: return lbb_parse_dur(arg, &c->step_ns);
 	case O_REFINE:	return lbb_parse_uint(arg, 10, &c->refine);
-	case O_PLOT:	c->plot = arg; return 0;
+	case O_PLOT:	c->plot = strcmp(arg, "none") == 0 ? NULL : arg; return 0;
 	case O_CSV:	c->csv = arg; return 0;
 	case O_MODE:
 		c->req_mode = strcmp(arg, "req") == 0;

@@ -51,7 +51,7 @@ done
 timeout 60 "$bench" capacity --target "127.0.0.1:$port" --slo-p99 50ms \
     --peak 20000/s --headroom 30% --max-errors 0.1% --start 200/s \
     --step x2 --steps 3 --step-time 500ms --refine 1 --timeout 1s \
-    --csv "$tmp/curve.csv" >"$tmp/out" 2>"$tmp/err"
+    --csv "$tmp/curve.csv" --plot none >"$tmp/out" 2>"$tmp/err"
 rc=$?
 
 line=$(grep '^CAPACITY ' "$tmp/out")
