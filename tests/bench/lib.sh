@@ -20,7 +20,8 @@ have() {
 # them stopped (we add one only when none exists, and remove it after),
 # and any service that runs anyway is stopped and disabled.
 ensure_packages() {
-	local missing="" item cmd pkg made_policy=0
+	local missing="" item cmd pkg made_policy=0 sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
 	for item in $BENCH_NEEDS; do
 		cmd=${item%%:*}; pkg=${item##*:}
 		have "$cmd" || missing="$missing $pkg"
@@ -28,25 +29,25 @@ ensure_packages() {
 	[ -z "$missing" ] && return 0
 	echo "bench: installing$missing" >&2
 	if [ ! -e /usr/sbin/policy-rc.d ]; then
-		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-		chmod 755 /usr/sbin/policy-rc.d
+		printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+		$sudo chmod 755 /usr/sbin/policy-rc.d
 		made_policy=1
 	fi
-	apt-get update -qq >&2 &&
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	$sudo apt-get update -qq >&2 &&
+	    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    --no-install-recommends $missing >&2 ||
 	    echo "bench: apt-get failed; missing tools are skipped" >&2
-	[ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
-	stop_system_services
+	[ "$made_policy" = 1 ] && $sudo rm -f /usr/sbin/policy-rc.d
+	stop_system_services $sudo
 }
 
 stop_system_services() {
-	local svc
+	local svc sudo=${1:-}
 	for svc in haproxy nginx; do
 		if [ -d /run/systemd/system ]; then
-			systemctl disable --now "$svc" >/dev/null 2>&1
+			$sudo systemctl disable --now "$svc" >/dev/null 2>&1
 		elif [ -x "/etc/init.d/$svc" ]; then
-			"/etc/init.d/$svc" stop >/dev/null 2>&1
+			$sudo "/etc/init.d/$svc" stop >/dev/null 2>&1
 		fi
 	done
 }

@@ -36,7 +36,7 @@ LBBENCH=$LB_BUILD/lbbench
 OUT=$LB_BUILD/bench
 # The same raised priority for everything we start (load, backends,
 # balancers alike) keeps unrelated work on the machine from adding noise.
-BENCH_NICE=${BENCH_NICE:--10}
+[ "$(id -u)" -eq 0 ] && BENCH_NICE=${BENCH_NICE--10} || BENCH_NICE=${BENCH_NICE-}
 NICE=${BENCH_NICE:+nice -n $BENCH_NICE}
 CPU_LOAD="$NICE taskset -c 0"
 CPU_LB="$NICE taskset -c 1"
