@@ -103,6 +103,7 @@ fo_agent_send(struct fo_agent *a, enum pkt_type type, uint8_t state,
 	}
 }
 
+/* Sends `count` gratuitous ARPs for every VIP; errors logged, not fatal. */
 static void
 fo_agent_garp(struct fo_agent *a, int count)
 {
@@ -127,6 +128,10 @@ fo_agent_garp2(evutil_socket_t fd, short what, void *arg)
 		fo_agent_garp(a, FO_GARP_BURST);
 }
 
+/*
+ * Adds or removes every VIP.  vip_held is true only when all were added:
+ * status never claims an address we do not have.
+ */
 static void
 fo_agent_vips(struct fo_agent *a, bool add)
 {
@@ -356,6 +361,10 @@ fo_agent_find_peer(struct fo_agent *a, const struct sockaddr_storage *src)
 	return -1;
 }
 
+/*
+ * Heartbeat socket readable: up to FO_RX_BURST datagrams, each checked by
+ * auth_receive against the peer its source address belongs to.
+ */
 static void
 fo_agent_rx(evutil_socket_t fd, short what, void *arg)
 {
@@ -404,6 +413,7 @@ fo_agent_check_standby(struct fo_agent *a, int64_t now)
 	    (long long)(newest == -1 ? now - a->started_ms : now - newest));
 }
 
+/* The state machine's deadline; says so when the host made us late. */
 static void
 fo_agent_timer(evutil_socket_t fd, short what, void *arg)
 {
@@ -442,6 +452,7 @@ fo_agent_schedule(struct fo_agent *a)
 	evtimer_add(a->ev_timer, &tv);
 }
 
+/* track.c's verdict changed: FAULT, or back to BACKUP. */
 static void
 fo_agent_lbd(void *arg, bool healthy, const char *reason)
 {
@@ -499,6 +510,7 @@ out:
 	sd_notify_send("READY=1");
 }
 
+/* SIGHUP reloads; SIGTERM/SIGINT resign, release and leave the loop. */
 static void
 fo_agent_signal(evutil_socket_t sig, short what, void *arg)
 {
