@@ -640,8 +640,17 @@ ctl_call(const char *path, const char *line, int timeout_ms, char **body,
 	if ((fd = ctl_connect(path, deadline)) == -1)
 		return -1;
 	rc = ctl_send_all(fd, req, n, deadline);
-	if (rc == 0)
+	/*
+	 * A daemon that refuses us (permissions, too many clients) answers
+	 * ERR and closes at once, perhaps before our request is written:
+	 * its answer is still queued for us, and says more than EPIPE.
+	 */
+	if (rc == 0 || errno == EPIPE || errno == ECONNRESET) {
+		err = rc == 0 ? 0 : errno;
 		rc = ctl_read_reply(fd, deadline, body, bodylen);
+		if (rc == -1 && errno == EPROTO && err != 0)
+			errno = err;	/* nothing queued: the send error */
+	}
 	err = errno;
 	close(fd);
 	errno = err;

@@ -38,6 +38,7 @@
 #define CTL_CLIENTS_MAX		64
 #define CTL_IDLE_MS		30000	/* default; ctl_env.idle_ms */
 #define CTL_LINES_PER_READ	64	/* then yield to the loop */
+#define CTL_INPUT_MAX		(64 * CTL_LINE_MAX)	/* buffered requests */
 #define CTL_REFUSE_LOGS		10	/* refusals logged per window */
 #define CTL_REFUSE_WINDOW_MS	10000
 
@@ -48,6 +49,8 @@ struct ctl_client {
 	uid_t			 uid;
 	pid_t			 pid;
 	bool			 closing;	/* free once output is flushed */
+	bool			 paused;	/* reading stopped: output full */
+	bool			 eof;		/* the client sent everything */
 };
 
 struct ctl_server {
@@ -55,6 +58,7 @@ struct ctl_server {
 	struct evconnlistener		*lev;
 	struct ctl_env			 env;
 	char				 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct event			*resume;	/* after accept errors */
 	TAILQ_HEAD(, ctl_client)	 clients;
 	int				 nclients;
 	int64_t				 refuse_window;	/* mono ms */
@@ -127,10 +131,27 @@ ctl_line(struct ctl_client *c, const char *line, size_t len)
 }
 
 /*
- * Reads as many complete lines as are buffered (at most
- * CTL_LINES_PER_READ per callback, and none while the client leaves
- * CTL_REPLY_MAX unread).  A partial line longer than the limit closes the
- * client; a partial shorter line waits for more bytes.
+ * Done with input (EOF seen, every complete line answered): free the
+ * client now, or once its replies are written.  May free c.
+ */
+static void
+ctl_finish(struct ctl_client *c)
+{
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		ctl_client_free(c);
+		return;
+	}
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+/*
+ * Answers the complete lines buffered: at most CTL_LINES_PER_READ per
+ * call (the rest on the next loop turn, so one client cannot hog the
+ * master), and none while the client leaves more than CTL_REPLY_MAX of
+ * replies unread (the write callback resumes).  A partial line at
+ * CTL_LINE_MAX closes the client; a shorter one waits for more bytes, or
+ * is dropped at EOF.  May free c.
  */
 static void
 ctl_on_read(struct bufferevent *bev, void *arg)
@@ -145,25 +166,24 @@ ctl_on_read(struct bufferevent *bev, void *arg)
 	for (i = 0; i < CTL_LINES_PER_READ && !c->closing; i++) {
 		if (evbuffer_get_length(bufferevent_get_output(bev)) >
 		    CTL_REPLY_MAX) {
-			/* The write callback resumes reading. */
+			c->paused = true;
 			bufferevent_disable(bev, EV_READ);
 			return;
 		}
 		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
-		if (eol.pos == -1) {
-			if (evbuffer_get_length(in) >= CTL_LINE_MAX)
+		if (eol.pos == -1 || (size_t)eol.pos + 1 > CTL_LINE_MAX) {
+			if (eol.pos != -1 ||
+			    evbuffer_get_length(in) >= CTL_LINE_MAX)
 				ctl_reply_close(c, "request line too long\n");
-			return;
-		}
-		if ((size_t)eol.pos + 1 > CTL_LINE_MAX) {
-			ctl_reply_close(c, "request line too long\n");
+			else if (c->eof)
+				ctl_finish(c);
 			return;
 		}
 		evbuffer_remove(in, line, (size_t)eol.pos + 1);
 		ctl_line(c, line, (size_t)eol.pos + 1);
 	}
 	/* Lines left over: come back on the next loop turn. */
-	if (!c->closing && evbuffer_get_length(in) > 0)
+	if (!c->closing)
 		bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS |
 		    BEV_TRIG_IGNORE_WATERMARKS);
 }
@@ -178,25 +198,29 @@ ctl_on_write(struct bufferevent *bev, void *arg)
 		ctl_client_free(c);
 		return;
 	}
-	if (!(bufferevent_get_enabled(bev) & EV_READ)) {
-		bufferevent_enable(bev, EV_READ);
+	if (c->paused) {
+		c->paused = false;
+		if (!c->eof)
+			bufferevent_enable(bev, EV_READ);
 		ctl_on_read(bev, c);
 	}
 }
 
 /*
  * EOF, error or idle timeout.  A client that half-closed after its last
- * command still gets its replies: close once they are written.
+ * commands still gets every answer: the buffered lines are run first,
+ * then the client is closed once the replies are written.
  */
 static void
 ctl_on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct ctl_client *c = arg;
 
-	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
-		c->closing = true;
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
+		c->eof = true;
 		bufferevent_disable(bev, EV_READ);
+		if (!c->paused && !c->closing)
+			ctl_on_read(bev, c);
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT)
@@ -314,7 +338,35 @@ ctl_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	cs->nclients++;
 	bufferevent_setcb(c->bev, ctl_on_read, ctl_on_write, ctl_on_event, c);
 	bufferevent_set_timeouts(c->bev, &idle, &idle);
+	/* Bounded input: reading stops while this much waits unanswered. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, CTL_INPUT_MAX);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+/* Accepting again after a pause. */
+static void
+ctl_on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_server *cs = arg;
+
+	evconnlistener_enable(cs->lev);
+}
+
+/*
+ * accept(2) failed for another reason than a client that went away:
+ * usually out of fds.  The listening socket stays readable, so pause it
+ * for a second instead of spinning; logged once per pause.
+ */
+static void
+ctl_on_accept_error(struct evconnlistener *lev, void *arg)
+{
+	struct ctl_server	*cs = arg;
+	struct timeval		 pause = { 1, 0 };
+
+	log_warn("ctl: accept on %s; pausing the control socket 1 s",
+	    cs->path);
+	evconnlistener_disable(lev);
+	evtimer_add(cs->resume, &pause);
 }
 
 /*
@@ -440,6 +492,15 @@ ctl_open(struct event_base *base, const char *path, const struct ctl_env *env)
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
 	if (cs->lev == NULL)
 		goto fail;
+	if ((cs->resume = evtimer_new(base, ctl_on_resume, cs)) == NULL) {
+		err = errno;
+		evconnlistener_free(cs->lev);	/* closes fd */
+		free(cs);
+		unlink(path);
+		errno = err != 0 ? err : ENOMEM;
+		return NULL;
+	}
+	evconnlistener_set_error_cb(cs->lev, ctl_on_accept_error);
 	return cs;
 fail:
 	err = errno;
@@ -459,6 +520,7 @@ ctl_close(struct ctl_server *cs)
 		return;
 	while ((c = TAILQ_FIRST(&cs->clients)) != NULL)
 		ctl_client_free(c);
+	event_free(cs->resume);
 	evconnlistener_free(cs->lev);
 	unlink(cs->path);
 	free(cs);

@@ -616,6 +616,31 @@ START_TEST(sock_stale)
 }
 END_TEST
 
+/*
+ * 500 commands and EOF in one go: the 64-lines-per-turn limit and the
+ * early EOF must not lose any answer.
+ */
+START_TEST(sock_pipelined_eof)
+{
+	struct event_base *base = event_base_new();
+	struct ctl_server *cs;
+	static char req[500 * 7 + 1], buf[500 * 64];
+	char *p;
+	int i, n = 0;
+
+	cs = ctl_open(base, sockpath, &E);
+	ck_assert_ptr_nonnull(cs);
+	for (i = 0; i < 500; i++)
+		memcpy(req + i * 7, "health\n", 7);
+	exchange(base, req, 500 * 7, buf, sizeof(buf), true);
+	for (p = buf; (p = strstr(p, "OK ")) != NULL; p += 3)
+		n++;
+	ck_assert_int_eq(n, 500);
+	ctl_close(cs);
+	event_base_free(base);
+}
+END_TEST
+
 START_TEST(sock_idle)
 {
 	struct event_base *base = event_base_new();
@@ -680,6 +705,7 @@ ctl_suite(void)
 	tcase_add_test(tc, sock_long_line);
 	tcase_add_test(tc, sock_stale);
 	tcase_add_test(tc, sock_idle);
+	tcase_add_test(tc, sock_pipelined_eof);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -495,6 +495,46 @@ START_TEST(call_bad_reply)
 }
 END_TEST
 
+/* A refusing server: answers and closes without reading the request. */
+START_TEST(call_refused_early)
+{
+	struct sockaddr_un sun;
+	char path[108], *body, big[CTL_LINE_MAX - 1];
+	int lfd, fd;
+	pid_t pid;
+
+	sock_path(path, sizeof(path));
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	unlink(path);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(listen(lfd, 4), 0);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		fd = accept(lfd, NULL, NULL);
+		if (write(fd, "ERR 7\ndenied\n", 13) != 13)
+			_exit(1);
+		close(fd);
+		_exit(0);
+	}
+	close(lfd);
+	/*
+	 * Whether the request is written before or after the server closes
+	 * (then send fails with EPIPE), the answer must come through.
+	 */
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ck_assert_int_eq(ctl_call(path, big, 2000, &body, NULL), 0);
+	ck_assert_str_eq(body, "denied\n");
+	free(body);
+	waitpid(pid, NULL, 0);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(call_unreachable)
 {
 	char *body;
@@ -553,6 +593,7 @@ ctl_proto_suite(void)
 	tc = tcase_create("call");
 	tcase_add_test(tc, call_ok_err);
 	tcase_add_test(tc, call_bad_reply);
+	tcase_add_test(tc, call_refused_early);
 	tcase_add_test(tc, call_unreachable);
 	suite_add_tcase(s, tc);
 	return s;
