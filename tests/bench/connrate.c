@@ -77,6 +77,7 @@ start(struct cr *c, uint64_t sched)
 	struct slot *s;
 	uint32_t i;
 	uint64_t seq = c->seq++;
+	ssize_t n;
 
 	if (c->nfree == 0) {
 		if (sched >= c->t_rec) {
@@ -98,7 +99,19 @@ start(struct cr *c, uint64_t sched)
 		finish(c, i, false, lbb_now());
 		return;
 	}
-	ev.events = EPOLLOUT | EPOLLIN;
+	/*
+	 * On loopback the handshake usually completes inside connect(), so
+	 * try the request now: it saves a wake-up and two syscalls per
+	 * connection on the CPU the load shares with the backends.
+	 */
+	n = write(s->fd, c->buf, c->o->size);
+	if (n > 0)
+		s->done = (uint32_t)n;
+	if (s->done == c->o->size) {
+		s->state = S_READING;
+		s->done = 0;
+	}
+	ev.events = s->state == S_READING ? EPOLLIN : EPOLLOUT | EPOLLIN;
 	ev.data.u32 = i;
 	if (epoll_ctl(c->ep, EPOLL_CTL_ADD, s->fd, &ev) == -1)
 		finish(c, i, false, lbb_now());

@@ -145,6 +145,8 @@ on_listen(struct srv *s, struct ent *l)
 		}
 		s->accepted++;
 		s->open++;
+		/* The request often arrived with the handshake: echo it now. */
+		on_conn(s, e, EPOLLIN);
 	}
 }
 
