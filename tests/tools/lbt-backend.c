@@ -56,6 +56,7 @@ struct conn {
 	long long	 nread;
 	struct lbt_rng	 rng;
 	EVP_MD_CTX	*sha;		/* shutfirst: hash of what came in */
+	struct conn	*prev, *next;	/* all open ones, freed at exit */
 };
 
 static const char	*name = "backend";
@@ -64,6 +65,7 @@ static long long	 opt_bytes = 1 << 20;
 static uint64_t		 opt_seed = 1;
 static int		 epfd = -1;
 static long long	 accepted;
+static struct conn	*conns;		/* list head */
 static volatile sig_atomic_t stop;
 
 static void
@@ -85,6 +87,12 @@ usage(void)
 static void
 conn_close(struct conn *c)
 {
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
 	close(c->fd);	/* also drops it from the epoll set */
 	if (c->sha != NULL)
 		EVP_MD_CTX_free(c->sha);
@@ -306,6 +314,10 @@ conn_new(int fd)
 		return -1;
 	}
 	c->fd = fd;
+	c->next = conns;
+	if (conns != NULL)
+		conns->prev = c;
+	conns = c;
 	c->len = (size_t)snprintf((char *)c->buf, BUF_SIZE, "%s\n", name);
 	if (mode == MODE_SHUTFIRST) {
 		c->tosend = opt_bytes;
@@ -479,5 +491,9 @@ main(int argc, char **argv)
 	}
 	printf("accepted %lld\n", accepted);
 	fflush(stdout);
+	while (conns != NULL)
+		conn_close(conns);
+	close(epfd);
+	close(lfd);
 	return 0;
 }
