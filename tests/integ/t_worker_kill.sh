@@ -8,8 +8,9 @@
 #    PID, polled), the held client must see exactly K of its connections
 #    closed (the others live on), and the loop may lose at most the 4 it
 #    had in flight.  Afterwards 200 new connections all succeed.
-# TODO(lbctl): once lbctl --json exists, check that the victim's active
-# connection counts went back to 0 in the shared table (no drift).
+#  - With lbctl and jq at hand: the shared table's active counts (sum
+#    over a and b) drop to exactly 20 - K once the victim is gone (its
+#    share subtracted, no drift) and to 0 when the held client quits.
 . "$(dirname "$0")/lib.sh"
 lb_init t_worker_kill
 
@@ -83,5 +84,23 @@ info "held connections closed by the kill: $closed (victim had $k)"
 "$CLIENT" who "127.0.0.1:$lport" -n 200 -c 2 >"$T/after.out" 2>&1 ||
 	{ cat "$T/after.out"; fail "failures after the respawn"; }
 info "after respawn: 200 connections, 0 failures"
+
+LBCTL=$LB_BUILD/lbctl
+if [ -x "$LBCTL" ] && command -v jq >/dev/null; then
+	active_sum() {
+		"$LBCTL" -s "$T/lbd.sock" --json servers p 2>/dev/null |
+		    jq '[.[].active] | add'
+	}
+	want=$((20 - k))
+	wait_for 5000 eval '[ "$(active_sum)" = "$want" ]' ||
+		fail "shared table says $(active_sum) active, want $want (20 held - $k lost with the worker)"
+	info "lbctl: $(active_sum) active after the kill (20 - $k)"
+	kill_child TERM "$hold_pid"
+	wait_for 5000 eval '[ "$(active_sum)" = 0 ]' ||
+		fail "shared table says $(active_sum) active after every client left, want 0"
+	info "lbctl: 0 active once the held client quit"
+else
+	info "lbctl or jq missing: active counts not checked"
+fi
 kill_child TERM "$hold_pid"
 pass
