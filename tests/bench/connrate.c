@@ -79,6 +79,8 @@ start(struct cr *c, uint64_t sched)
 	uint64_t seq = c->seq++;
 	ssize_t n;
 
+	if (sched >= c->t_rec)
+		c->r->scheduled++;
 	if (c->nfree == 0) {
 		if (sched >= c->t_rec) {
 			c->r->errors++;
@@ -86,8 +88,6 @@ start(struct cr *c, uint64_t sched)
 		}
 		return;
 	}
-	if (sched >= c->t_rec)
-		c->r->scheduled++;
 	i = c->freel[--c->nfree];
 	s = &c->slot[i];
 	s->sched = sched;
@@ -205,7 +205,8 @@ fill(struct cr *c, uint64_t now)
 
 	if (!c->sched_open)
 		return now + SWEEP_NS;
-	if (now >= c->t_end || c->seq >= c->o->max_requests || lbb_stop) {
+	if (now >= c->t_end || c->r->scheduled >= c->o->max_requests ||
+	    lbb_stop) {
 		c->sched_open = false;
 		c->t_stop = now < c->t_end ? now : c->t_end;
 		return now + SWEEP_NS;
@@ -214,13 +215,14 @@ fill(struct cr *c, uint64_t now)
 		/* Bounded: a refused connect frees its slot at once. */
 		for (k = 0; k < c->o->concurrency &&
 		    c->inflight < c->o->concurrency &&
-		    c->seq < c->o->max_requests; k++)
+		    c->r->scheduled < c->o->max_requests; k++)
 			start(c, now);
 		return now + SWEEP_NS;
 	}
 	for (;;) {
 		due = c->t0 + (uint64_t)((double)c->seq * per);
-		if (due > now || due >= c->t_end || c->seq >= c->o->max_requests)
+		if (due > now || due >= c->t_end ||
+		    c->r->scheduled >= c->o->max_requests)
 			return due;
 		start(c, due);
 	}

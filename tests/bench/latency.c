@@ -247,7 +247,7 @@ lat_loop(struct lat *l)
 		now = lbb_now();
 		while (open_sched) {
 			due = l->t0 + (uint64_t)((double)l->seq * per);
-			if (due >= l->t_end || l->seq >= l->o->max_requests ||
+			if (due >= l->t_end || l->r->scheduled >= l->o->max_requests ||
 			    lbb_stop) {
 				open_sched = false;
 				l->t_stop = now < l->t_end ? now : l->t_end;

@@ -45,7 +45,8 @@
  * percentile is at most 1/128 = 0.78% above the true value, never under.
  *
  * Bounds: every run stops after --duration (capacity: --steps x
- * --step-time plus --refine steps) or --requests, whichever comes first,
+ * --step-time plus --refine steps) or --requests (counted after the
+ * warm-up, which is itself bounded by --warmup), whichever comes first,
  * then waits at most --timeout for requests in flight.  SIGINT/SIGTERM end
  * a run early.  --sources N binds connections round robin to source
  * addresses 127.0.0.2 .. 127.0.0.(N+1) (IPv4 targets only) so that
