@@ -54,6 +54,9 @@ struct worker {
 	pid_t			 ppid;		/* the master, at start */
 	bool			 draining;	/* SIGTERM seen */
 	bool			 paused;	/* accept back-off running */
+	bool			 capped;	/* at maxsess: others accept */
+	bool			 listening;	/* accept events added */
+	uint32_t		 maxsess;	/* sessions the fds allow */
 	int64_t			 last_warn_ms;
 	struct event		*ev_pause;
 	struct event		*ev_term;
@@ -117,39 +120,51 @@ worker_signals_reset(void)
 }
 
 /*
- * Raises the soft fd limit to the hard one and sizes the pipe pool from
- * what is left after two fds per connection: about maxconn / 2 pipes when
- * fds allow (HAProxy uses maxconn / 4), never fewer than a small floor.
- * Returns the pool bound.
+ * Raises the soft fd limit to the hard one and splits it: a pipe pool of
+ * maxconn / 4 pipes (HAProxy's maxpipes default) holding at most 1/8 of
+ * the fds, a small reserve, and two fds per session for the rest, so the
+ * pool can always be filled: no session waits for a pipe because clients
+ * took every fd.  Sets w->maxsess; returns the pool bound.
  */
 static uint32_t
-worker_pipe_bound(const struct conf *conf)
+worker_fd_budget(struct worker *w, const struct conf *conf)
 {
 	struct rlimit	rl;
-	uint64_t	want, room, need;
+	uint64_t	fds, pipes, reserve, left;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
-		rl.rlim_cur = 1024 * 1024;
-	want = conf->maxconn / 2;
-	need = 2 * (uint64_t)conf->maxconn + WORKER_FD_RESERVE;
-	room = rl.rlim_cur > need ? (rl.rlim_cur - need) / 2 : 0;
-	if (want > room)
-		want = room;
-	if (want < WORKER_PIPES_MIN)
-		want = WORKER_PIPES_MIN;
-	return (uint32_t)want;
+	fds = 1024;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		fds = rl.rlim_cur == RLIM_INFINITY ? 1024 * 1024 : rl.rlim_cur;
+	pipes = conf->maxconn / 4;
+	if (pipes < WORKER_PIPES_MIN)
+		pipes = WORKER_PIPES_MIN;
+	if (pipes > fds / 16)
+		pipes = fds / 16 > 0 ? fds / 16 : 1;
+	reserve = fds / 4 < WORKER_FD_RESERVE ? fds / 4 : WORKER_FD_RESERVE;
+	left = fds > 2 * pipes + reserve ? fds - 2 * pipes - reserve : 0;
+	w->maxsess = left / 2 > 1 ? (uint32_t)(left / 2) : 1;
+	return (uint32_t)pipes;
 }
 
-/* Adds or removes every open listener's accept event. */
+/*
+ * Adds or removes every open listener's accept event, so that the worker
+ * accepts exactly when it is not draining, not backing off and not at
+ * its session cap.  Cheap when nothing changes (it runs after every
+ * session end).
+ */
 static void
-worker_accept_enable(struct worker *w, bool on)
+worker_accept_update(struct worker *w)
 {
-	uint32_t i;
+	bool		on = !w->draining && !w->paused && !w->capped;
+	uint32_t	i;
 
+	if (on == w->listening)
+		return;
+	w->listening = on;
 	for (i = 0; i < w->nlis; i++) {
 		if (w->lis[i].fd == -1)
 			continue;
@@ -166,8 +181,7 @@ worker_pause_cb(evutil_socket_t fd, short what, void *arg)
 	struct worker *w = arg;
 
 	w->paused = false;
-	if (!w->draining)
-		worker_accept_enable(w, true);
+	worker_accept_update(w);
 }
 
 /*
@@ -189,7 +203,7 @@ worker_accept_pause(struct worker *w, int err)
 	if (w->paused)
 		return;
 	w->paused = true;
-	worker_accept_enable(w, false);
+	worker_accept_update(w);
 	evtimer_add(w->ev_pause, &tv);
 }
 
@@ -206,7 +220,13 @@ worker_accept_cb(evutil_socket_t fd, short what, void *arg)
 	socklen_t		 len;
 	int			 i, cfd;
 
-	for (i = 0; i < WORKER_ACCEPT_BATCH && !w->paused; i++) {
+	for (i = 0; i < WORKER_ACCEPT_BATCH && w->listening; i++) {
+		if (w->ctx.nsessions >= w->maxsess) {
+			/* Out of fds for more: leave clients to the others. */
+			w->capped = true;
+			worker_accept_update(w);
+			return;
+		}
 		len = sizeof(ss);
 		cfd = accept4(fd, (struct sockaddr *)&ss, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -235,6 +255,10 @@ worker_on_end(struct sess_ctx *ctx, void *arg)
 {
 	struct worker *w = arg;
 
+	if (w->capped && ctx->nsessions < w->maxsess) {
+		w->capped = false;
+		worker_accept_update(w);
+	}
 	if (ctx->nsessions == 0 && w->draining)
 		event_base_loopbreak(ctx->base);
 }
@@ -252,6 +276,7 @@ worker_close_listeners(struct worker *w)
 		close(w->lis[i].fd);
 		w->lis[i].fd = -1;
 	}
+	w->listening = false;
 }
 
 static void
@@ -365,7 +390,7 @@ worker_events_new(struct worker *w, const struct worker_listener *ls)
 	    event_add(w->ev_down, &(struct timeval){ 0,
 	    WORKER_DOWN_SWEEP_MS * 1000 }) == -1)
 		return -1;
-	worker_accept_enable(w, true);
+	worker_accept_update(w);
 	return 0;
 }
 
@@ -430,16 +455,17 @@ worker_main(const struct conf *conf, struct shm_table *t,
 	w.nlis = nls;
 	TAILQ_INIT(&w.ctx.sessions);
 	bal_ctx_init(&w.ctx.bal, t, slot);
-	if (pipe_pool_init(&w.ctx.pipes, worker_pipe_bound(conf),
+	if (pipe_pool_init(&w.ctx.pipes, worker_fd_budget(&w, conf),
 	    WORKER_PIPES_KEEP) == -1)
 		worker_die(slot, "pipe pool");
 	if ((w.ctx.base = worker_base_new()) == NULL)
 		worker_die(slot, "event base");
 	if (worker_events_new(&w, ls) == -1)
 		worker_die(slot, "event set-up");
-	log_debug("worker %u (generation %u) pid %ld ready, %s backend",
-	    slot, generation, (long)getpid(),
-	    event_base_get_method(w.ctx.base));
+	log_debug("worker %u (generation %u) pid %ld ready, %s backend, "
+	    "up to %u sessions and %u pipes", slot, generation,
+	    (long)getpid(), event_base_get_method(w.ctx.base), w.maxsess,
+	    w.ctx.pipes.max);
 	event_base_dispatch(w.ctx.base);
 	sess_close_all(&w.ctx, SESS_END_SHUTDOWN);
 	worker_close_listeners(&w);
