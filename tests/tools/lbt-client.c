@@ -5,16 +5,18 @@
  * read/write without progress, --max-time S (default 120) per run.
  *
  * Usage: lbt-client COMMAND ADDR:PORT [options]
- *   who       -n N [-c CONC]    N connections, each reads the name and
- *             closes; prints "NAME COUNT" lines then "failed F (connect=
- *             closed= timeout=)"; exit 0 iff F == 0
+ *   who       -n N [-c CONC]    N connections, CONC at a time (default
+ *             1), each reads the name and closes; prints "NAME COUNT"
+ *             lines then "failed F (connect= closed= timeout=)"; exit 0
+ *             iff F == 0
  *   hold      -n N [-c CONC] [-t S] [--cmd]   opens N connections (all
  *             at once, or CONC at a time: -c 1 is strictly one after the
- *             other), prints "open NAME" each and "held N failed F", keeps them S seconds
- *             (default 60) or until SIGTERM; prints "peer_closed NAME" when
- *             the other side closes one.  With --cmd it reads commands on
- *             stdin: "close NAME" (prints "closed NAME K"), "count" (prints
- *             "open K"), "quit"; EOF on stdin ends it too
+ *             other), prints "open NAME" for each and "held N failed F",
+ *             keeps them S seconds (default 60) or until SIGTERM; prints
+ *             "peer_closed NAME" when the other side closes one.  With
+ *             --cmd it reads commands on stdin: "close NAME" (prints
+ *             "closed NAME K"), "count" (prints "open K"), "quit"; EOF on
+ *             stdin ends it too
  *   bulk      -b BYTES [--wait-file F]   reads the name, sends BYTES
  *             pseudo-random bytes while reading the echo back, checks the
  *             echo byte for byte and by SHA-256; exit 0 iff equal.  With
@@ -24,7 +26,8 @@
  *             the last byte and needs the whole echo and then EOF
  *   servershut -b EXPECT -s SEND   for a "shutfirst" backend: reads the
  *             name, EXPECT pattern bytes and EOF, then sends SEND bytes
- *             and shuts; prints "sent_sha256=HEX" for the backend's report
+ *             and shuts; prints "sent N sha256=HEX", which the backend's
+ *             "peer_eof" line must match
  *   idle      reads the name then waits for the peer to close; prints
  *             "closed_after_ms MS"; exit 1 if it stays open --max-time
  *   trickle   -t S [--interval MS]   sends one byte every MS (250) for S
@@ -34,7 +37,8 @@
  *             path stalls (--timeout ms without progress): prints
  *             "stalled_after N" (exit 0) or "sent_all N" (exit 1); with
  *             --wait-file it then keeps the connection until F exists
- * Common options: --seed S (pattern seed, default 1), -q (no progress).
+ * Common options: --seed S (pattern seed, default 1), -q (hold: no
+ * "open NAME" lines).
  */
 #include <getopt.h>
 #include <poll.h>
