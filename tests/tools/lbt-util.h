@@ -1,8 +1,8 @@
 /*
  * lbt-util.h - small helpers shared by the lb test tools (lbt-backend,
  * lbt-client).  Header-only (static inline) because the Makefile turns
- * every .c file in tests/tools/ into its own program; a helper .c would become a
- * binary of its own.
+ * every .c file in tests/tools/ into its own program; a helper .c would
+ * become a binary of its own.
  *
  * Usage: #include "lbt-util.h" from a tool in tests/tools/.
  *
