@@ -73,6 +73,8 @@ enum bal_algo {
 	BAL_LEASTCONN = 2,	/* fewest active / weight, ties round-robin */
 	BAL_P2C = 3,		/* power of two random choices */
 	BAL_FIRST = 4,		/* first usable in config order */
+	BAL_SOURCE = 5,		/* consistent hash of the client (Maglev) */
+	BAL_STICKY = 6,		/* remembered per client, else a fallback */
 	BAL__COUNT
 };
 
@@ -127,7 +129,9 @@ struct shm_server {
 			_Atomic uint32_t checked;	/* 1: active checks run */
 			_Atomic int64_t	 ramp_start_ms;	/* wall clock, 0 = none */
 			_Atomic uint32_t transitions;	/* state changes, total */
-			uint32_t	 hc_pad[3];
+			/* enum proxy_send (lb/proxy.h), 0 = the pool's. */
+			_Atomic uint32_t send_proxy;
+			uint32_t	 hc_pad[2];
 		};
 		uint8_t		reserved[64];
 	};
@@ -150,6 +154,15 @@ struct shm_pool {
 			/* Rate limit of the no_server log line, all workers. */
 			_Atomic int64_t	 nosrv_next_ms;	/* monotonic */
 			_Atomic uint64_t nosrv_logged;	/* no_server then */
+			/* Balancing by client (maglev.c, sticky.c): master. */
+			uint32_t	 hash_key;	/* 0 = ip, 1 = ip_port */
+			uint32_t	 hash_factor;	/* percent, 0 = off */
+			uint32_t	 sticky_fallback; /* enum bal_algo */
+			uint32_t	 send_proxy;	/* enum proxy_send */
+			/* Malformed PROXY headers from clients: workers. */
+			_Atomic uint64_t proxy_bad;
+			_Atomic int64_t	 proxy_next_ms;	/* log rate limit */
+			_Atomic uint64_t proxy_logged;
 		};
 		uint8_t		reserved[64];
 	};
@@ -166,6 +179,31 @@ struct shm_worker {
 	_Atomic int32_t		server_active[SHM_MAX_SERVERS];
 };
 
+/*
+ * Maglev lookup table of one pool (algorithm "source"), built by the
+ * master (lb/maglev.c) and read by workers without a lock.  Two buffers:
+ * the master fills the one workers are not reading, then flips `cur`
+ * (release), so a reader never sees a half-built table.  Entries are
+ * server indexes (or SHM_MAGLEV_EMPTY); a reader racing two flips may
+ * mix entries of two tables, each a valid index it re-checks anyway.
+ * Pages of pools that never use "source" are never touched, so the
+ * 16 MiB for 64 pools cost no memory until used.
+ */
+#define SHM_MAGLEV_SIZE		65537	/* prime, as in the Maglev paper */
+#define SHM_MAGLEV_EMPTY	0xffffu
+
+struct shm_maglev {
+	_Atomic uint32_t	cur;		/* buffer workers read: 0 or 1 */
+	uint32_t		nservers;	/* members in the current one */
+	uint64_t		fp;		/* membership it was built from */
+	_Atomic uint64_t	builds;		/* 0 = never built */
+	uint16_t		slot[2][SHM_MAGLEV_SIZE];
+	uint16_t		pad[2];
+};
+
+_Static_assert(sizeof(struct shm_maglev) % 8 == 0, "shm_maglev aligned");
+_Static_assert(SHM_MAX_SERVERS < SHM_MAGLEV_EMPTY, "indexes fit uint16");
+
 struct shm_table {
 	uint32_t		magic;
 	uint32_t		version;
@@ -181,9 +219,12 @@ struct shm_table {
 	struct shm_pool		pools[SHM_MAX_POOLS];
 	struct shm_server	servers[SHM_MAX_SERVERS];
 	struct shm_worker	workers[SHM_MAX_WORKERS];
+	struct shm_maglev	maglev[SHM_MAX_POOLS];	/* by pool index */
 };
 
 _Static_assert(sizeof(struct shm_server) % 8 == 0, "shm_server aligned");
+_Static_assert(sizeof(((struct shm_pool *)0)->reserved) == 64,
+    "pool extras fit their 64 bytes");
 _Static_assert(sizeof(((struct shm_server *)0)->reserved) == 64,
     "health state fits the 64 bytes shm_server_fill clears");
 _Static_assert(sizeof(struct shm_worker) ==

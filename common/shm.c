@@ -58,6 +58,8 @@ static const char *const bal_algo_names[BAL__COUNT] = {
 	[BAL_LEASTCONN] = "leastconn",
 	[BAL_P2C] = "p2c",
 	[BAL_FIRST] = "first",
+	[BAL_SOURCE] = "source",
+	[BAL_STICKY] = "sticky",
 };
 
 /*
