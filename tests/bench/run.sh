@@ -135,12 +135,24 @@ measure_connrate() {
 }
 
 # One connection at a time: the latency a balancer adds to a connection
-# with no queueing anywhere.
+# with no queueing anywhere, and (with perf) its syscalls per connection.
 measure_conn1() {
-	local t=$1 r=$2 line
+	local t=$1 r=$2 line pp="" n
+	if [ -n "$BAL_PID" ] && have perf; then
+		perf stat -e raw_syscalls:sys_enter -x, -o "$TMP/pstat" \
+		    -p "$(tree_pids "$BAL_PID" | paste -sd,)" >/dev/null 2>&1 &
+		pp=$!
+		sleep 0.2
+	fi
 	line=$($CPU_LOAD "$LBBENCH" connrate --target "$(echo_targets)" \
-	    --concurrency 1 --duration "${BENCH_SECONDS}s" --sources 16 \
-	    --quiet | grep '^RESULT')
+	    --concurrency 1 --duration "${BENCH_SECONDS}s" --warmup 0 \
+	    --sources 16 --quiet | grep '^RESULT')
+	if [ -n "$pp" ]; then
+		kill -INT "$pp" 2>/dev/null; wait "$pp" 2>/dev/null
+		n=$(awk -F, '/raw_syscalls/ { print $1 + 0 }' "$TMP/pstat")
+		[ -n "$n" ] && [ -n "$line" ] && rec "$t" "$r" syscalls_per_conn \
+		    "$(echo "$line" | kv ok | awk -v n="$n" '{ printf "%.1f", $1 ? n / $1 : 0 }')"
+	fi
 	[ -n "$line" ] || return 1
 	rec "$t" "$r" conn1_rate "$(echo "$line" | kv rate)"
 	rec "$t" "$r" conn1_p50_us "$(echo "$line" | kv p50_us)"
