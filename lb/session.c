@@ -154,14 +154,17 @@ sess_end(struct sess *s, enum sess_end why)
 		close(s->sfd);
 	pipe_put(&ctx->pipes, s->up.pipe, s->up.inpipe == 0);
 	pipe_put(&ctx->pipes, s->down.pipe, s->down.inpipe == 0);
-	if (s->server != SHM_NONE)
-		shm_server_release(ctx->t, ctx->slot, s->server);
-	shm_conn_release(ctx->t, ctx->slot);
-	/* A failed connect names the last server tried. */
+	/*
+	 * Log first: once released, the master may remove the server and
+	 * its name with it.  A failed connect names the last server tried.
+	 */
 	sess_log(ctx, (struct sockaddr *)&s->caddr, s->listener,
 	    s->server == SHM_NONE && s->ntried > 0 ? s->tried[s->ntried - 1] :
 	    s->server, clock_mono_ms() - s->start_ms, s->up.bytes,
 	    s->down.bytes, why);
+	if (s->server != SHM_NONE)
+		shm_server_release(ctx->t, ctx->slot, s->server);
+	shm_conn_release(ctx->t, ctx->slot);
 	TAILQ_REMOVE(&ctx->sessions, s, entry);
 	ctx->nsessions--;
 	free(s);

@@ -208,6 +208,21 @@ worker_accept_pause(struct worker *w, int err)
 }
 
 /*
+ * accept4 says the listening socket itself is unusable (shut down or not
+ * listening any more): a level-triggered event would fire forever, so
+ * this worker stops polling it and closes its copy.
+ */
+static void
+worker_listener_broken(struct worker_lis *wl)
+{
+	log_warn("worker %u: listener %s unusable, no longer accepting on it",
+	    wl->w->ctx.slot, wl->l->name);
+	event_del(wl->ev);
+	close(wl->fd);
+	wl->fd = -1;
+}
+
+/*
  * Listener readable: accepts up to a batch of clients.  Each is checked
  * against the global maxconn and handed to a new session.
  */
@@ -236,6 +251,11 @@ worker_accept_cb(evutil_socket_t fd, short what, void *arg)
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM)
 				worker_accept_pause(w, errno);
+			else if (errno == EINVAL || errno == EBADF ||
+			    errno == ENOTSOCK) {
+				worker_listener_broken(wl);
+				return;
+			}
 			continue;	/* ECONNABORTED, EPERM, EINTR ... */
 		}
 		if (shm_conn_reserve(w->ctx.t, w->ctx.slot) == -1) {
