@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "shm-t.h"
 
@@ -85,6 +86,8 @@ struct conf {
 	uint32_t		maxconn;	/* 1..1000000, default 10000 */
 	char			control_socket[CONF_PATH_MAX];
 	char			state_file[4096]; /* "" = not persisted */
+	char			control_group[CONF_USER_MAX]; /* "" = none */
+	gid_t			control_gid;	/* (gid_t)-1 = none */
 	char			user[CONF_USER_MAX]; /* "" = stay as started */
 	int			log_facility;	/* LOG_DAEMON default */
 	bool			log_connections; /* default true */

@@ -9,6 +9,7 @@
  * logs.
  */
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -40,8 +41,8 @@
 #define CONF_DAY_MS		(24 * CONF_HOUR_MS)
 
 static const char *const conf_keys_root[] = { "workers", "maxconn",
-    "control_socket", "state_file", "log", "timeouts", "pools",
-    "listeners", "user", NULL };
+    "control_socket", "control_group", "state_file", "log", "timeouts",
+    "pools", "listeners", "user", NULL };
 static const char *const conf_keys_log[] = { "facility", "connections",
     NULL };
 static const char *const conf_keys_timeouts[] = { "connect", "idle",
@@ -121,6 +122,40 @@ conf_user(struct conf_ctx *ctx, struct conf *c, const config_setting_t *root)
 	memcpy(c->user, s, n + 1);
 }
 
+/*
+ * control_group = "lbadmin": members may use the control socket besides
+ * root and lbd's own user.  The group must exist when the file is read,
+ * so a typo is a config error, not a silently closed door.
+ */
+static void
+conf_control_group(struct conf_ctx *ctx, struct conf *c,
+    const config_setting_t *root)
+{
+	const char	*s;
+	char		 esc[CONF_ECHO_LEN];
+	struct group	*gr;
+	int		 line;
+
+	c->control_gid = (gid_t)-1;
+	if (conf_get_string(ctx, root, "control_group", &s) != CONF_GET_OK)
+		return;
+	line = conf_line(config_setting_get_member(root, "control_group"));
+	if (s[0] == '\0' || strlen(s) >= sizeof(c->control_group) ||
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-") != strlen(s)) {
+		conf_err(ctx, line, "'control_group' must be a group name "
+		    "(got \"%s\")", conf_echo(s, esc, sizeof(esc)));
+		return;
+	}
+	if ((gr = getgrnam(s)) == NULL) {
+		conf_err(ctx, line, "'control_group': no group named \"%s\"",
+		    s);
+		return;
+	}
+	memcpy(c->control_group, s, strlen(s) + 1);
+	c->control_gid = gr->gr_gid;
+}
+
 /* log = { facility = "daemon"; connections = true; }; */
 static void
 conf_log(struct conf_ctx *ctx, struct conf *c, const config_setting_t *root)
@@ -184,6 +219,7 @@ conf_globals(struct conf_ctx *ctx, struct conf *c,
 	conf_abs_path(ctx, root, "state_file", c->state_file,
 	    sizeof(c->state_file));
 	conf_user(ctx, c, root);
+	conf_control_group(ctx, c, root);
 	conf_log(ctx, c, root);
 	conf_timeouts(ctx, c, root);
 }

@@ -16,6 +16,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "ctl_cmd.h"
+#include "health.h"
 #include "shm.h"
 
 bool
@@ -263,6 +264,28 @@ ctl_show_pools(const struct ctl_env *env, const struct ctl_request *req,
 	return true;
 }
 
+/*
+ * The health checker's view of a server (health.c writes these): the
+ * last check's result and duration, whether active checks run, the flap
+ * count and penalty, and the slow-start ramp (per mille, 0 = none).
+ */
+static void
+ctl_server_health_json(struct json_w *w, const struct shm_server *s)
+{
+	uint32_t pen = atomic_load(&s->penalty);
+
+	json_kv_bool(w, "checked", atomic_load(&s->checked) != 0);
+	json_kv_str(w, "check_result",
+	    health_result_name(atomic_load(&s->check_result)));
+	json_kv_uint(w, "check_ms", atomic_load(&s->check_ms));
+	json_kv_uint(w, "check_passes", atomic_load(&s->check_succ));
+	json_kv_uint(w, "check_fails", atomic_load(&s->check_fail));
+	json_kv_uint(w, "flaps", atomic_load(&s->flaps));
+	json_kv_uint(w, "flap_penalty", pen == 0 ? 1 : pen);
+	json_kv_uint(w, "slowstart_permille", atomic_load(&s->ramp_permille));
+	json_kv_uint(w, "transitions", atomic_load(&s->transitions));
+}
+
 /* One server as a JSON object. */
 static void
 ctl_server_json(struct json_w *w, const struct shm_table *t, uint32_t idx)
@@ -296,6 +319,7 @@ ctl_server_json(struct json_w *w, const struct shm_table *t, uint32_t idx)
 	json_kv_int(w, "last_change", lch);
 	json_kv_str(w, "last_change_iso", lch > 0 ?
 	    ctl_iso_time(lch, iso, sizeof(iso)) : NULL);
+	ctl_server_health_json(w, s);
 	json_obj_end(w);
 }
 

@@ -525,6 +525,7 @@ master_open_ctl(struct master *m)
 	m->env.arg = m;
 	m->env.started_ms = m->t->started_ms;
 	m->env.config_path = m->conf_path;
+	m->env.control_gid = m->conf->control_gid;
 	m->ctl = ctl_open(m->base, m->conf->control_socket, &m->env);
 	if (m->ctl == NULL)
 		fatal("control socket %s", m->conf->control_socket);

@@ -332,9 +332,10 @@ master_reload(struct master *m, struct cfg_errors *errs)
 		sd_notify_send("READY=1");
 		return -1;
 	}
-	if (strcmp(nc->control_socket, m->conf->control_socket) != 0)
-		log_warnx("control_socket changed: the new path takes effect "
-		    "at the next restart");
+	if (strcmp(nc->control_socket, m->conf->control_socket) != 0 ||
+	    nc->control_gid != m->conf->control_gid)
+		log_warnx("control_socket or control_group changed: that "
+		    "takes effect at the next restart");
 	reload_retire_generation(m, nc->drain_timeout_ms);
 	conf_free(m->conf);
 	m->conf = nc;
