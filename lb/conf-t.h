@@ -46,6 +46,13 @@ struct conf_health {
 	uint8_t			expect[CONF_HC_DATA_MAX];
 };
 
+/* sticky = { timeout; capacity; fallback; } of a sticky pool. */
+struct conf_sticky {
+	uint64_t		timeout_ms;	/* 1s..7d, default 30m */
+	uint32_t		capacity;	/* 8..1000000, default 100000 */
+	enum bal_algo		fallback;	/* default leastconn */
+};
+
 struct conf_server {
 	char			name[SHM_NAME_MAX];
 	char			address[64];	/* as written, for messages */
@@ -55,6 +62,7 @@ struct conf_server {
 	uint32_t		maxconn;	/* 0 = unlimited (default) */
 	bool			backup;		/* default false */
 	struct conf_health	health;		/* the pool's, overridden */
+	uint32_t		send_proxy;	/* enum proxy_send, 0 = pool's */
 	int			line;
 };
 
@@ -63,6 +71,10 @@ struct conf_pool {
 	enum bal_algo		algorithm;	/* default roundrobin */
 	uint32_t		retries;	/* 0..16, default 2 */
 	struct conf_health	health;		/* health = { ... } */
+	uint32_t		hash_key;	/* enum maglev_key, default ip */
+	uint32_t		hash_balance_factor; /* percent >= 100, 0 = off */
+	struct conf_sticky	sticky;
+	uint32_t		send_proxy;	/* enum proxy_send, default none */
 	struct conf_server	*servers;
 	uint32_t		nservers;	/* 1..SHM_POOL_MAX_SERVERS */
 	int			line;
@@ -77,6 +89,7 @@ struct conf_listener {
 	uint32_t		pool_idx;	/* index into conf.pools */
 	int			backlog;	/* 1..65535, default 4096 */
 	bool			freebind;	/* IP_FREEBIND: bind a VIP not yet here */
+	bool			accept_proxy;	/* clients start with a PROXY header */
 	int			line;
 };
 
