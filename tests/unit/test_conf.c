@@ -583,6 +583,25 @@ START_TEST(test_log_and_socket)
 }
 END_TEST
 
+START_TEST(test_control_group_and_state_file)
+{
+	load_ok("control_group = \"root\";\n" POOL LSN);
+	ck_assert_str_eq(conf->control_group, "root");
+	ck_assert_uint_eq(conf->control_gid, 0);
+	load_ok(POOL LSN);
+	ck_assert_uint_eq(conf->control_gid, (gid_t)-1);
+	ck_assert_str_eq(conf->state_file, "");
+	expect("\ncontrol_group = \"no-such-group-here\";\n" POOL LSN, 2,
+	    "no group named \"no-such-group-here\"");
+	expect("control_group = \"a b\";\n" POOL LSN, 1,
+	    "'control_group' must be a group name");
+	load_ok("state_file = \"/var/lib/lbd/state\";\n" POOL LSN);
+	ck_assert_str_eq(conf->state_file, "/var/lib/lbd/state");
+	expect("state_file = \"state\";\n" POOL LSN, 1,
+	    "'state_file' must be an absolute path");
+}
+END_TEST
+
 START_TEST(test_many_errors)
 {
 	expect("workers = 100;\n"				/* 1 */
@@ -743,6 +762,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_listener_pool);
 	tcase_add_test(tc, test_addresses);
 	tcase_add_test(tc, test_log_and_socket);
+	tcase_add_test(tc, test_control_group_and_state_file);
 	tcase_add_test(tc, test_many_errors);
 	tcase_add_test(tc, test_syntax_error);
 	tcase_add_test(tc, test_files);
