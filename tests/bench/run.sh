@@ -45,10 +45,10 @@ CPU_LB="$NICE taskset -c 1"
 export BENCH_ROUNDS BENCH_SECONDS BENCH_CONC BENCH_LAT_RATE BENCH_IDLE
 TMP=$(mktemp -d /tmp/lbbench.XXXXXX)
 RAW=$TMP/raw.tsv
-SERVE_PID="" BAL_PID="" IPERF_PID="" IDLE_PID=""
+SERVE_PID="" BAL_PID="" IPERF_PID="" IDLE_PID="" PERF_PID=""
 
 cleanup() {
-	stop_pid "$IDLE_PID"; stop_pid "$IPERF_PID"
+	stop_pid "$PERF_PID"; stop_pid "$IDLE_PID"; stop_pid "$IPERF_PID"
 	stop_pid "$BAL_PID"; stop_pid "$SERVE_PID"
 	rm -rf "$TMP"
 }
@@ -137,18 +137,19 @@ measure_connrate() {
 # One connection at a time: the latency a balancer adds to a connection
 # with no queueing anywhere, and (with perf) its syscalls per connection.
 measure_conn1() {
-	local t=$1 r=$2 line pp="" n
+	local t=$1 r=$2 line n
 	if [ -n "$BAL_PID" ] && have perf; then
 		perf stat -e raw_syscalls:sys_enter -x, -o "$TMP/pstat" \
 		    -p "$(tree_pids "$BAL_PID" | paste -sd,)" >/dev/null 2>&1 &
-		pp=$!
+		PERF_PID=$!
 		sleep 0.2
 	fi
 	line=$($CPU_LOAD "$LBBENCH" connrate --target "$(echo_targets)" \
 	    --concurrency 1 --duration "${BENCH_SECONDS}s" --warmup 0 \
 	    --sources 16 --quiet | grep '^RESULT')
-	if [ -n "$pp" ]; then
-		kill -INT "$pp" 2>/dev/null; wait "$pp" 2>/dev/null
+	if [ -n "$PERF_PID" ]; then
+		kill -INT "$PERF_PID" 2>/dev/null; wait "$PERF_PID" 2>/dev/null
+		PERF_PID=""
 		n=$(awk -F, '/raw_syscalls/ { print $1 + 0 }' "$TMP/pstat")
 		[ -n "$n" ] && [ -n "$line" ] && rec "$t" "$r" syscalls_per_conn \
 		    "$(echo "$line" | kv ok | awk -v n="$n" '{ printf "%.1f", $1 ? n / $1 : 0 }')"
@@ -231,7 +232,7 @@ main() {
 	done
 	have iperf3 || echo "bench: no iperf3: no throughput figures" >&2
 	mkdir -p "$OUT"; : >"$RAW"
-	$CPU_LOAD "$LBBENCH" serve --duration 15m --listen \
+	$CPU_LOAD "$LBBENCH" serve --duration $((BENCH_BUDGET + 600))s --listen \
 	    127.0.0.1:9101,127.0.0.1:9102,127.0.0.1:9103,127.0.0.1:9104 \
 	    >"$TMP/serve.log" 2>&1 &
 	SERVE_PID=$!
