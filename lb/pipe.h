@@ -18,7 +18,7 @@ struct pipe_pool {
 	int		(*cache)[2];	/* empty pipes ready for reuse */
 	uint32_t	 ncache;
 	uint32_t	 keep;		/* capacity of cache[] */
-	uint32_t	 max;		/* pipes alive at once (cached + lent) */
+	uint32_t	 max;		/* alive at once (cached + lent) */
 	uint32_t	 nalive;
 	uint64_t	 nfail;		/* pipe_get refusals, for debugging */
 };

@@ -102,7 +102,9 @@ worker_check_parent(pid_t ppid)
 static void
 worker_signals_reset(void)
 {
-	static const int	 deflt[] = { SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM };
+	static const int	 deflt[] = {
+		SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM
+	};
 	struct sigaction	 sa;
 	sigset_t		 all;
 	size_t			 i;
@@ -304,7 +306,7 @@ worker_drain_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
 
-	log_notice("worker %u: master gone, drain timeout, closing %u",
+	log_notice("worker %u: master gone, drain timeout, closing %u sessions",
 	    w->ctx.slot, w->ctx.nsessions);
 	sess_close_all(&w->ctx, SESS_END_SHUTDOWN);
 	event_base_loopbreak(w->ctx.base);
