@@ -253,6 +253,9 @@ sess_settle(struct sess *s, struct sess_dir *d, enum sess_step r)
 
 	if (d->inpipe == 0)
 		pipe_put(&ctx->pipes, d->pipe, true);
+	/* Who closed first is who sent EOF first, drained or not. */
+	if (d->eof && s->first_eof == 0)
+		s->first_eof = d == &s->up ? 1 : 2;
 	if (d->eof && d->inpipe == 0) {
 		event_del(d->rev);
 		event_del(d->wev);
@@ -261,8 +264,6 @@ sess_settle(struct sess *s, struct sess_dir *d, enum sess_step r)
 		/* Propagate the FIN; the other direction keeps running. */
 		(void)shutdown(d->dst, SHUT_WR);
 		d->done = true;
-		if (s->first_eof == 0)
-			s->first_eof = d == &s->up ? 1 : 2;
 		if (!s->up.done || !s->down.done)
 			return false;
 		sess_end(s, s->first_eof == 1 ? SESS_END_CLIENT_CLOSE :
