@@ -25,7 +25,10 @@
 #include "conf_health.h"
 #include "conf_setting.h"
 #include "log.h"
+#include "maglev.h"
+#include "proxy.h"
 #include "shm.h"
+#include "sticky-t.h"
 
 #define CONF_FILE_MAX		(4 * 1024 * 1024)	/* bytes */
 #define CONF_DEF_MAXCONN	10000
@@ -39,6 +42,8 @@
 #define CONF_DEF_BACKLOG	4096
 #define CONF_HOUR_MS		(60ull * 60 * 1000)
 #define CONF_DAY_MS		(24 * CONF_HOUR_MS)
+#define CONF_DEF_STICKY_MS	(30 * 60 * 1000)
+#define CONF_DEF_STICKY_CAP	100000
 
 static const char *const conf_keys_root[] = { "workers", "maxconn",
     "control_socket", "control_group", "state_file", "log", "timeouts",
@@ -48,11 +53,14 @@ static const char *const conf_keys_log[] = { "facility", "connections",
 static const char *const conf_keys_timeouts[] = { "connect", "idle",
     "drain", NULL };
 static const char *const conf_keys_pool[] = { "name", "algorithm",
-    "retries", "servers", "health", NULL };
+    "retries", "servers", "health", "hash_key", "hash_balance_factor",
+    "sticky", "send_proxy", NULL };
 static const char *const conf_keys_server[] = { "name", "address",
-    "weight", "maxconn", "backup", "health", NULL };
+    "weight", "maxconn", "backup", "health", "send_proxy", NULL };
 static const char *const conf_keys_listener[] = { "name", "bind", "pool",
-    "backlog", "freebind", NULL };
+    "backlog", "freebind", "accept_proxy", NULL };
+static const char *const conf_keys_sticky[] = { "timeout", "capacity",
+    "fallback", NULL };
 
 /* Everything a file may leave out. */
 static void
@@ -224,6 +232,98 @@ conf_globals(struct conf_ctx *ctx, struct conf *c,
 	conf_timeouts(ctx, c, root);
 }
 
+/* send_proxy = "v1" | "v2" | "none" of a pool or server into *out. */
+static void
+conf_send_proxy(struct conf_ctx *ctx, const config_setting_t *grp,
+    uint32_t *out)
+{
+	const char	*s;
+	char		 esc[CONF_ECHO_LEN];
+	int		 v;
+
+	if (conf_get_string(ctx, grp, "send_proxy", &s) != CONF_GET_OK)
+		return;
+	if ((v = proxy_send_lookup(s)) == -1)
+		conf_err(ctx, conf_line(config_setting_get_member(grp,
+		    "send_proxy")), "'send_proxy' must be \"v1\", \"v2\" or "
+		    "\"none\" (got \"%s\")", conf_echo(s, esc, sizeof(esc)));
+	else
+		*out = (uint32_t)v;
+}
+
+/* sticky = { timeout = "30m"; capacity = 100000; fallback = "leastconn"; } */
+static void
+conf_sticky(struct conf_ctx *ctx, const config_setting_t *g,
+    struct conf_pool *p)
+{
+	const char	*s;
+	char		 esc[CONF_ECHO_LEN];
+	int64_t		 v;
+	int		 a;
+
+	conf_check_keys(ctx, g, conf_keys_sticky);
+	if (p->algorithm != BAL_STICKY)
+		conf_err(ctx, conf_line(g), "'sticky' needs algorithm = "
+		    "\"sticky\"");
+	conf_get_duration(ctx, g, "timeout", 1000, 7 * CONF_DAY_MS,
+	    &p->sticky.timeout_ms);
+	if (conf_get_int(ctx, g, "capacity", STICKY_WAYS, STICKY_MAX_CAPACITY,
+	    &v) == CONF_GET_OK)
+		p->sticky.capacity = (uint32_t)v;
+	if (conf_get_string(ctx, g, "fallback", &s) != CONF_GET_OK)
+		return;
+	a = bal_algo_lookup(s);
+	if (a == -1 || a == BAL_SOURCE || a == BAL_STICKY)
+		conf_err(ctx, conf_line(config_setting_get_member(g,
+		    "fallback")), "'fallback' must be roundrobin, random, "
+		    "leastconn, p2c or first (got \"%s\")",
+		    conf_echo(s, esc, sizeof(esc)));
+	else
+		p->sticky.fallback = (enum bal_algo)a;
+}
+
+/* hash_key, hash_balance_factor, sticky and send_proxy of a pool. */
+static void
+conf_pool_client(struct conf_ctx *ctx, const config_setting_t *el,
+    struct conf_pool *p)
+{
+	const config_setting_t	*g;
+	const char		*s;
+	char			 esc[CONF_ECHO_LEN];
+	int64_t			 v;
+	int			 line;
+
+	p->sticky.timeout_ms = CONF_DEF_STICKY_MS;
+	p->sticky.capacity = CONF_DEF_STICKY_CAP;
+	p->sticky.fallback = BAL_LEASTCONN;
+	p->send_proxy = PROXY_SEND_NONE;
+	if (conf_get_string(ctx, el, "hash_key", &s) == CONF_GET_OK) {
+		line = conf_line(config_setting_get_member(el, "hash_key"));
+		if (strcmp(s, "ip") == 0 || strcmp(s, "ip_port") == 0)
+			p->hash_key = s[2] == '\0' ? MAGLEV_KEY_IP :
+			    MAGLEV_KEY_IP_PORT;
+		else
+			conf_err(ctx, line, "'hash_key' must be \"ip\" or "
+			    "\"ip_port\" (got \"%s\")",
+			    conf_echo(s, esc, sizeof(esc)));
+		if (p->algorithm != BAL_SOURCE)
+			conf_err(ctx, line, "'hash_key' needs algorithm = "
+			    "\"source\"");
+	}
+	if (conf_get_int(ctx, el, "hash_balance_factor", 100, 10000, &v) ==
+	    CONF_GET_OK) {
+		p->hash_balance_factor = (uint32_t)v;
+		if (p->algorithm != BAL_SOURCE)
+			conf_err(ctx, conf_line(config_setting_get_member(el,
+			    "hash_balance_factor")), "'hash_balance_factor' "
+			    "needs algorithm = \"source\"");
+	}
+	if ((g = conf_get_aggregate(ctx, el, "sticky", CONFIG_TYPE_GROUP,
+	    false)) != NULL)
+		conf_sticky(ctx, g, p);
+	conf_send_proxy(ctx, el, &p->send_proxy);
+}
+
 /* One element of a pool's servers list. */
 static void
 conf_server(struct conf_ctx *ctx, const config_setting_t *el,
@@ -250,6 +350,7 @@ conf_server(struct conf_ctx *ctx, const config_setting_t *el,
 	    CONF_GET_OK)
 		srv->maxconn = (uint32_t)v;
 	conf_get_bool(ctx, el, "backup", &srv->backup);
+	conf_send_proxy(ctx, el, &srv->send_proxy);
 	conf_health_parse(ctx, el, &srv->health);	/* over the pool's */
 }
 
@@ -309,7 +410,8 @@ conf_pool(struct conf_ctx *ctx, const config_setting_t *el,
 		if ((a = bal_algo_lookup(s)) == -1)
 			conf_err(ctx, conf_line(config_setting_get_member(el,
 			    "algorithm")), "unknown algorithm \"%s\" (expected "
-			    "roundrobin, random, leastconn, p2c or first)",
+			    "roundrobin, random, leastconn, p2c, first, source "
+			    "or sticky)",
 			    conf_echo(s, esc, sizeof(esc)));
 		else
 			p->algorithm = (enum bal_algo)a;
@@ -317,6 +419,7 @@ conf_pool(struct conf_ctx *ctx, const config_setting_t *el,
 	if (conf_get_int(ctx, el, "retries", 0, CONF_MAX_RETRIES, &v) ==
 	    CONF_GET_OK)
 		p->retries = (uint32_t)v;
+	conf_pool_client(ctx, el, p);
 	conf_health_parse(ctx, el, &p->health);	/* before the servers */
 	if ((list = conf_get_aggregate(ctx, el, "servers", CONFIG_TYPE_LIST,
 	    true)) != NULL)
@@ -410,6 +513,7 @@ conf_listener(struct conf_ctx *ctx, const struct conf *c,
 	if (conf_get_int(ctx, el, "backlog", 1, 65535, &v) == CONF_GET_OK)
 		l->backlog = (int)v;
 	conf_get_bool(ctx, el, "freebind", &l->freebind);
+	conf_get_bool(ctx, el, "accept_proxy", &l->accept_proxy);
 }
 
 /*
