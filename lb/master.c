@@ -30,6 +30,7 @@
 #include "ctl.h"
 #include "listen.h"
 #include "log.h"
+#include "maglev.h"
 #include "master-t.h"
 #include "master.h"
 #include "privdrop.h"
@@ -390,6 +391,8 @@ master_on_tick(evutil_socket_t fd, short what, void *arg)
 	master_spawn_due(m, now);
 	master_reload_tick(m);
 	master_state_tick(m);
+	/* Runtime add/remove/weight: rebuilt only when membership changed. */
+	maglev_refresh(m->t);
 }
 
 /*

@@ -21,9 +21,11 @@
 #include "health.h"
 #include "listen.h"
 #include "log.h"
+#include "maglev.h"
 #include "master-t.h"
 #include "sd_notify.h"
 #include "shm.h"
+#include "sticky.h"
 
 static bool
 reload_same_addr(const struct sockaddr_storage *a, socklen_t alen,
@@ -77,6 +79,7 @@ reload_update_server(struct master *m, uint32_t pidx, uint32_t sidx,
 		s->addrlen = cs->addrlen;
 	}
 	s->backup = cs->backup;
+	atomic_store(&s->send_proxy, cs->send_proxy);
 	shm_pool_unlock(m->t, pidx);
 	/* An unchanged weight keeps eff_weight: a slow-start ramp goes on. */
 	if (atomic_exchange(&s->weight, cs->weight) != cs->weight)
@@ -187,6 +190,17 @@ master_table_load(struct master *m, const struct conf *c,
 		}
 		m->t->pools[pidx].algorithm = cp->algorithm;
 		m->t->pools[pidx].retries = cp->retries;
+		/* Client-keyed balancing and PROXY (maglev.c, sticky.c). */
+		m->t->pools[pidx].hash_key = cp->hash_key;
+		m->t->pools[pidx].hash_factor = cp->hash_balance_factor;
+		m->t->pools[pidx].sticky_fallback = cp->sticky.fallback;
+		m->t->pools[pidx].send_proxy = cp->send_proxy;
+		if (sticky_pool_setup((uint32_t)pidx, cp, clock_mono_ms()) ==
+		    -1) {
+			cfg_error(errs, c->path, cp->line, "pool %s: sticky "
+			    "table: %s", cp->name, strerror(errno));
+			return -1;
+		}
 		for (k = 0; k < cp->nservers; k++) {
 			const struct conf_server *cs = &cp->servers[k];
 
@@ -196,16 +210,20 @@ master_table_load(struct master *m, const struct conf *c,
 				    (uint32_t)sidx, cs);
 				continue;
 			}
-			if (shm_server_add(m->t, (uint32_t)pidx, cs->name,
-			    (const struct sockaddr *)&cs->addr, cs->addrlen,
-			    cs->weight, cs->maxconn, cs->backup) == -1) {
+			if ((sidx = shm_server_add(m->t, (uint32_t)pidx,
+			    cs->name, (const struct sockaddr *)&cs->addr,
+			    cs->addrlen, cs->weight, cs->maxconn,
+			    cs->backup)) == -1) {
 				cfg_error(errs, c->path, cs->line,
 				    "server %s/%s: %s", cp->name, cs->name,
 				    strerror(errno));
 				return -1;
 			}
+			atomic_store(&m->t->servers[sidx].send_proxy,
+			    cs->send_proxy);
 		}
 	}
+	maglev_refresh(m->t);	/* before any worker of this config runs */
 	return 0;
 }
 
