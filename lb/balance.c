@@ -20,7 +20,10 @@
 #include <unistd.h>
 
 #include "balance.h"
+#include "clock.h"
+#include "maglev.h"
 #include "shm.h"
+#include "sticky.h"
 
 /*
  * How many times a pick may lose the race for a server's last free place
@@ -29,6 +32,12 @@
  * handful is plenty.
  */
 #define BAL_ACQUIRE_TRIES	8
+/*
+ * Slots a "source" lookup walks past unusable or overloaded servers
+ * before it falls back to rendezvous hashing over the candidates; with
+ * half the servers down the expected walk is 2 slots.
+ */
+#define BAL_MAGLEV_WALK		1024
 
 struct bal_cand {
 	uint32_t	 idx;		/* server index */
@@ -294,12 +303,80 @@ bal_choose_p2c(struct bal_ctx *ctx, const struct bal_set *set)
 	return bal_load_cmp(&set->c[b], &set->c[a]) < 0 ? b : a;
 }
 
-/* Dispatches to the pool's algorithm; set->n > 0.  Index into set->c. */
+/*
+ * Rendezvous (highest random weight) choice for `key`: deterministic for
+ * a given candidate set, so a client still maps to one server when the
+ * Maglev walk gives up or only backups are left.  Index into set->c.
+ */
+static uint32_t
+bal_rendezvous(const struct bal_set *set, uint64_t key)
+{
+	uint64_t	 best = 0, h;
+	uint32_t	 i, bi = 0;
+
+	for (i = 0; i < set->n; i++) {
+		h = (key ^ (uint64_t)set->c[i].idx * UINT64_C(0x9E3779B97F4A7C15))
+		    * UINT64_C(0xBF58476D1CE4E5B9);
+		h ^= h >> 31;
+		if (i == 0 || h > best) {
+			best = h;
+			bi = i;
+		}
+	}
+	return bi;
+}
+
+/*
+ * Bounded loads: true when candidate i is within factor percent of the
+ * weighted average, counting this connection: active_i < (A + 1) x
+ * factor/100 x w_i / W, without division.  Some candidate always is.
+ */
+static bool
+bal_within_factor(const struct bal_set *set, uint32_t i, int64_t sum,
+    uint32_t factor)
+{
+	if (factor == 0)
+		return true;
+	return set->c[i].active * 100 * (int64_t)set->total <
+	    (sum + 1) * (int64_t)factor * (int64_t)set->c[i].weight;
+}
+
+/*
+ * "source": walks the pool's Maglev table from the client's slot and
+ * takes the first server that is a candidate (usable, not excluded, of
+ * the kind gathered) and within the balance factor.  A server that is
+ * down, drained or full is not a candidate, so only its own clients go
+ * on to the next slot.  Index into set->c.
+ */
+static uint32_t
+bal_choose_source(const struct shm_table *t, uint32_t pool_idx,
+    const struct shm_pool *p, const struct bal_set *set, uint64_t key)
+{
+	uint32_t	 step, idx, i;
+	int64_t		 sum = 0;
+
+	if (t->servers[set->c[0].idx].backup)
+		return bal_rendezvous(set, key);	/* not in the table */
+	for (i = 0; i < set->n; i++)
+		sum += set->c[i].active > 0 ? set->c[i].active : 0;
+	for (step = 0; step < BAL_MAGLEV_WALK; step++) {
+		if ((idx = maglev_slot(t, pool_idx, key, step)) == SHM_NONE)
+			break;
+		for (i = 0; i < set->n && set->c[i].idx != idx; i++)
+			;
+		if (i < set->n && bal_within_factor(set, i, sum,
+		    p->hash_factor))
+			return i;
+	}
+	return bal_rendezvous(set, key);
+}
+
+/* Dispatches to `algo`; set->n > 0.  Index into set->c. */
 static uint32_t
 bal_choose(struct bal_ctx *ctx, uint32_t pool_idx, struct shm_pool *p,
-    const struct bal_set *set)
+    uint32_t algo, const struct bal_set *set)
 {
-	switch (p->algorithm) {
+	switch (algo) {
 	case BAL_RANDOM:
 		return bal_draw(ctx, set, set->n, 0);
 	case BAL_LEASTCONN:
@@ -321,24 +398,23 @@ bal_choose(struct bal_ctx *ctx, uint32_t pool_idx, struct shm_pool *p,
  * the server's last place between the choice and the acquire, it chooses
  * again, at most BAL_ACQUIRE_TRIES times: maxconn is never exceeded.
  * Returns the server index, or -1 with errno ENOENT (nothing usable),
- * EAGAIN (lost every race) or EINVAL (no such pool).
+ * EAGAIN (lost every race) or EINVAL (no such pool).  Algorithm `algo`
+ * (the pool's, or a sticky pool's fallback); for BAL_SOURCE, `client` is
+ * not NULL.
  */
-int
-bal_pick(struct bal_ctx *ctx, uint32_t pool_idx,
-    const uint32_t *exclude, size_t nexclude)
+static int
+bal_pick_algo(struct bal_ctx *ctx, uint32_t pool_idx,
+    const uint32_t *exclude, size_t nexclude, uint32_t algo,
+    const struct sockaddr *client)
 {
 	struct bal_set	 set;
-	struct shm_pool	*p;
+	struct shm_pool	*p = &ctx->t->pools[pool_idx];
+	uint64_t	 key = 0;
 	uint32_t	 idx;
 	int		 tries;
 
-	if (pool_idx >= SHM_MAX_POOLS ||
-	    !atomic_load_explicit(&ctx->t->pools[pool_idx].in_use,
-	    memory_order_acquire)) {
-		errno = EINVAL;
-		return -1;
-	}
-	p = &ctx->t->pools[pool_idx];
+	if (algo == BAL_SOURCE)
+		key = maglev_hash_addr(client, p->hash_key);
 	for (tries = 0; tries < BAL_ACQUIRE_TRIES; tries++) {
 		bal_gather(ctx->t, p, false, exclude, nexclude, &set);
 		if (set.n == 0)
@@ -347,7 +423,9 @@ bal_pick(struct bal_ctx *ctx, uint32_t pool_idx,
 			errno = ENOENT;
 			return -1;
 		}
-		idx = set.c[bal_choose(ctx, pool_idx, p, &set)].idx;
+		idx = set.c[algo == BAL_SOURCE ? bal_choose_source(ctx->t,
+		    pool_idx, p, &set, key) : bal_choose(ctx, pool_idx, p,
+		    algo, &set)].idx;
 		if (shm_server_acquire(ctx->t, ctx->slot, idx) == -1)
 			continue;
 		/* The slot may have been removed and reused meanwhile. */
@@ -357,4 +435,91 @@ bal_pick(struct bal_ctx *ctx, uint32_t pool_idx,
 	}
 	errno = EAGAIN;
 	return -1;
+}
+
+/*
+ * True when a sticky client may go back to server `idx`: still in pool
+ * `pool_idx`, up, and not in maintenance.  A draining server keeps its
+ * sticky clients (what HAProxy does and operators expect); maxconn is
+ * checked by the acquire.
+ */
+static bool
+bal_sticky_ok(const struct shm_table *t, uint32_t pool_idx, uint32_t idx)
+{
+	const struct shm_server	*s;
+
+	if (idx >= SHM_MAX_SERVERS)
+		return false;
+	s = &t->servers[idx];
+	return atomic_load(&s->in_use) && s->pool_idx == pool_idx &&
+	    atomic_load(&s->health) == SHM_HEALTH_UP &&
+	    atomic_load(&s->admin) != SHM_ADMIN_MAINT;
+}
+
+/*
+ * "sticky": the remembered server if it may take the client, else the
+ * fallback's choice, remembered.  Two workers placing the same new
+ * client at the same instant may both miss; the later put wins and the
+ * client's next connection follows it.
+ */
+static int
+bal_pick_sticky(struct bal_ctx *ctx, uint32_t pool_idx,
+    const uint32_t *exclude, size_t nexclude, const struct sockaddr *client)
+{
+	struct sticky_table	*st = sticky_of(pool_idx);
+	uint32_t		 fb = ctx->t->pools[pool_idx].sticky_fallback;
+	int64_t			 now = clock_mono_ms();
+	uint32_t		 srv;
+	int			 idx;
+
+	if (fb >= BAL__COUNT || fb == BAL_SOURCE || fb == BAL_STICKY)
+		fb = BAL_LEASTCONN;
+	if (st == NULL || client == NULL)
+		return bal_pick_algo(ctx, pool_idx, exclude, nexclude, fb, NULL);
+	srv = sticky_get(st, client, now);
+	if (srv != SHM_NONE && !bal_excluded(srv, exclude, nexclude) &&
+	    bal_sticky_ok(ctx->t, pool_idx, srv) &&
+	    shm_server_acquire(ctx->t, ctx->slot, srv) == 0) {
+		if (ctx->t->servers[srv].pool_idx == pool_idx) {
+			sticky_count(st, true);
+			return (int)srv;
+		}
+		shm_server_release(ctx->t, ctx->slot, srv);
+	}
+	idx = bal_pick_algo(ctx, pool_idx, exclude, nexclude, fb, NULL);
+	if (idx != -1) {
+		sticky_put(st, client, (uint32_t)idx, now);
+		sticky_count(st, false);
+	}
+	return idx;
+}
+
+int
+bal_pick_for(struct bal_ctx *ctx, uint32_t pool_idx,
+    const uint32_t *exclude, size_t nexclude, const struct sockaddr *client)
+{
+	uint32_t	 algo;
+
+	if (pool_idx >= SHM_MAX_POOLS ||
+	    !atomic_load_explicit(&ctx->t->pools[pool_idx].in_use,
+	    memory_order_acquire)) {
+		errno = EINVAL;
+		return -1;
+	}
+	algo = ctx->t->pools[pool_idx].algorithm;
+	if (client != NULL && client->sa_family != AF_INET &&
+	    client->sa_family != AF_INET6)
+		client = NULL;
+	if (algo == BAL_STICKY)
+		return bal_pick_sticky(ctx, pool_idx, exclude, nexclude, client);
+	if (algo == BAL_SOURCE && client == NULL)
+		algo = BAL_ROUNDROBIN;	/* nothing to hash: spread */
+	return bal_pick_algo(ctx, pool_idx, exclude, nexclude, algo, client);
+}
+
+int
+bal_pick(struct bal_ctx *ctx, uint32_t pool_idx,
+    const uint32_t *exclude, size_t nexclude)
+{
+	return bal_pick_for(ctx, pool_idx, exclude, nexclude, NULL);
 }

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "shm-t.h"
 
@@ -35,5 +36,17 @@ void bal_ctx_init(struct bal_ctx *ctx, struct shm_table *t, uint32_t slot);
  */
 int bal_pick(struct bal_ctx *ctx, uint32_t pool_idx,
     const uint32_t *exclude, size_t nexclude);
+
+/*
+ * bal_pick() for the connection of `client` (may be NULL: then source
+ * and sticky pools pick as their fallback would).  "source" walks the
+ * pool's Maglev table from the client's slot to the first usable server
+ * (within hash_balance_factor, if set); "sticky" returns the client to
+ * its remembered server while that server is up and not in maintenance
+ * (a draining one keeps its clients), else places it with the fallback
+ * algorithm and remembers the choice.
+ */
+int bal_pick_for(struct bal_ctx *ctx, uint32_t pool_idx,
+    const uint32_t *exclude, size_t nexclude, const struct sockaddr *client);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include <check.h>
 
+#include "balance.h"
 #include "maglev.h"
 #include "shm.h"
 
@@ -255,6 +256,107 @@ START_TEST(refresh_in_table)
 }
 END_TEST
 
+static struct sockaddr_in
+caddr(uint32_t i)
+{
+	struct sockaddr_in	 a;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(0x7f000000u + i);
+	a.sin_port = htons((uint16_t)(2000 + i));
+	return a;
+}
+
+/* Picks for client i and releases at once; returns the server. */
+static int
+pick1(struct bal_ctx *ctx, int p, uint32_t i)
+{
+	struct sockaddr_in	 a = caddr(i);
+	int			 idx;
+
+	idx = bal_pick_for(ctx, (uint32_t)p, NULL, 0, (struct sockaddr *)&a);
+	ck_assert_int_ge(idx, 0);
+	shm_server_release(ctx->t, ctx->slot, (uint32_t)idx);
+	return idx;
+}
+
+START_TEST(pick_source_down_moves_only_its_clients)
+{
+	struct shm_table	*t = shm_create();
+	struct bal_ctx		 ctx;
+	int			 p, s[5], before[2000], after, i, moved = 0;
+	char			 name[8];
+
+	bal_ctx_init(&ctx, t, 0);
+	p = shm_pool_add(t, "src", BAL_SOURCE, 2);
+	for (i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		s[i] = shm_server_add(t, (uint32_t)p, name, NULL, 0, 1, 0,
+		    false);
+	}
+	maglev_refresh(t);
+	for (i = 0; i < 2000; i++) {
+		before[i] = pick1(&ctx, p, (uint32_t)i);
+		ck_assert_int_eq(pick1(&ctx, p, (uint32_t)i), before[i]);
+	}
+	atomic_store(&t->servers[s[2]].health, SHM_HEALTH_DOWN);
+	maglev_refresh(t);
+	for (i = 0; i < 2000; i++) {
+		after = pick1(&ctx, p, (uint32_t)i);
+		ck_assert_int_ne(after, s[2]);
+		if (before[i] != s[2])
+			ck_assert_int_eq(after, before[i]);
+		else
+			moved++;
+	}
+	ck_assert_int_gt(moved, 2000 / 5 * 8 / 10);
+	/* Back up: every client is home again. */
+	atomic_store(&t->servers[s[2]].health, SHM_HEALTH_UP);
+	for (i = 0; i < 2000; i++)
+		ck_assert_int_eq(pick1(&ctx, p, (uint32_t)i), before[i]);
+	/* Excluded after a failed connect: the next in table order. */
+	{
+		struct sockaddr_in a = caddr(7);
+		uint32_t ex = (uint32_t)before[7];
+		int idx = bal_pick_for(&ctx, (uint32_t)p, &ex, 1,
+		    (struct sockaddr *)&a);
+
+		ck_assert_int_ge(idx, 0);
+		ck_assert_int_ne(idx, before[7]);
+		shm_server_release(t, 0, (uint32_t)idx);
+	}
+	shm_destroy(t);
+}
+END_TEST
+
+START_TEST(pick_source_bounded_load)
+{
+	struct shm_table	*t = shm_create();
+	struct bal_ctx		 ctx;
+	struct sockaddr_in	 a = caddr(1);
+	int			 p, i, idx, cnt[2] = { 0, 0 }, s0;
+
+	bal_ctx_init(&ctx, t, 0);
+	p = shm_pool_add(t, "src", BAL_SOURCE, 2);
+	s0 = shm_server_add(t, (uint32_t)p, "a", NULL, 0, 1, 0, false);
+	shm_server_add(t, (uint32_t)p, "b", NULL, 0, 1, 0, false);
+	t->pools[p].hash_factor = 150;
+	maglev_refresh(t);
+	/* One client, 100 connections held: the factor spreads them. */
+	for (i = 0; i < 100; i++) {
+		idx = bal_pick_for(&ctx, (uint32_t)p, NULL, 0,
+		    (struct sockaddr *)&a);
+		ck_assert_int_ge(idx, 0);
+		cnt[idx == s0 ? 0 : 1]++;
+	}
+	/* Home server at most 150% of the average (50) plus one. */
+	ck_assert_int_le(cnt[0] > cnt[1] ? cnt[0] : cnt[1], 76);
+	ck_assert_int_ge(cnt[0] < cnt[1] ? cnt[0] : cnt[1], 24);
+	shm_destroy(t);
+}
+END_TEST
+
 static Suite *
 maglev_suite(void)
 {
@@ -268,6 +370,8 @@ maglev_suite(void)
 	tcase_add_test(tc, populate_rejects);
 	tcase_add_test(tc, hash_addr);
 	tcase_add_test(tc, refresh_in_table);
+	tcase_add_test(tc, pick_source_down_moves_only_its_clients);
+	tcase_add_test(tc, pick_source_bounded_load);
 	suite_add_tcase(s, tc);
 	return s;
 }

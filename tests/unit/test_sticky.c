@@ -14,7 +14,8 @@
 
 #include <check.h>
 
-#include "shm-t.h"
+#include "balance.h"
+#include "shm.h"
 #include "sticky.h"
 
 static struct sockaddr_in
@@ -215,6 +216,66 @@ START_TEST(concurrent_processes)
 }
 END_TEST
 
+/* Picks for client `a` and releases at once. */
+static int
+pick1(struct bal_ctx *ctx, int p, struct sockaddr_in *a)
+{
+	int	 idx;
+
+	idx = bal_pick_for(ctx, (uint32_t)p, NULL, 0, (struct sockaddr *)a);
+	ck_assert_int_ge(idx, 0);
+	shm_server_release(ctx->t, ctx->slot, (uint32_t)idx);
+	return idx;
+}
+
+START_TEST(pick_sticky)
+{
+	struct shm_table	*t = shm_create();
+	struct conf_pool	 cp;
+	struct bal_ctx		 ctx;
+	struct sockaddr_in	 a = cli(5), b = cli(6);
+	struct sticky_table	*st;
+	int			 p, first, again, other;
+
+	memset(&cp, 0, sizeof(cp));
+	cp.algorithm = BAL_STICKY;
+	cp.sticky.capacity = 100;
+	cp.sticky.timeout_ms = 60000;
+	bal_ctx_init(&ctx, t, 0);
+	p = shm_pool_add(t, "st", BAL_STICKY, 2);
+	t->pools[p].sticky_fallback = BAL_ROUNDROBIN;
+	shm_server_add(t, (uint32_t)p, "a", NULL, 0, 1, 0, false);
+	shm_server_add(t, (uint32_t)p, "b", NULL, 0, 1, 0, false);
+	shm_server_add(t, (uint32_t)p, "c", NULL, 0, 1, 0, false);
+	ck_assert_int_eq(sticky_pool_setup((uint32_t)p, &cp, 0), 0);
+	st = sticky_of((uint32_t)p);
+	first = pick1(&ctx, p, &a);
+	other = pick1(&ctx, p, &b);		/* round robin: another */
+	ck_assert_int_ne(first, other);
+	for (int i = 0; i < 10; i++)
+		ck_assert_int_eq(pick1(&ctx, p, &a), first);
+	ck_assert_uint_eq(atomic_load(&st->hits), 10);
+	ck_assert_uint_eq(atomic_load(&st->misses), 2);
+	/* Draining: keeps its sticky client. */
+	atomic_store(&t->servers[first].admin, SHM_ADMIN_DRAIN);
+	ck_assert_int_eq(pick1(&ctx, p, &a), first);
+	/* Maintenance or down: re-placed, and the new home remembered. */
+	atomic_store(&t->servers[first].admin, SHM_ADMIN_MAINT);
+	again = pick1(&ctx, p, &a);
+	ck_assert_int_ne(again, first);
+	atomic_store(&t->servers[first].admin, SHM_ADMIN_READY);
+	ck_assert_int_eq(pick1(&ctx, p, &a), again);
+	atomic_store(&t->servers[again].health, SHM_HEALTH_DOWN);
+	first = pick1(&ctx, p, &a);
+	ck_assert_int_ne(first, again);
+	ck_assert_uint_eq(sticky_get(st, (struct sockaddr *)&a, 1),
+	    (uint32_t)first);
+	cp.algorithm = BAL_LEASTCONN;
+	sticky_pool_setup((uint32_t)p, &cp, 0);
+	shm_destroy(t);
+}
+END_TEST
+
 static Suite *
 sticky_suite(void)
 {
@@ -227,6 +288,7 @@ sticky_suite(void)
 	tcase_add_test(tc, clear_and_walk);
 	tcase_add_test(tc, setup_keeps_or_moves);
 	tcase_add_test(tc, concurrent_processes);
+	tcase_add_test(tc, pick_sticky);
 	suite_add_tcase(s, tc);
 	return s;
 }
