@@ -9,8 +9,8 @@
  *        against the pattern stream (seed 1, as `send` writes it), and
  *        closes it.  Prints "eof N bytes B bad K" each time a connection
  *        ends and "done ..." when N connections (--conns) have.
- *   stream    writes the pattern stream to every connection as fast as it
- *        is taken, never reads; SIGUSR1 prints "written B".
+ *   stream [--sndbuf B]   writes the pattern stream to every connection
+ *        as fast as it is taken, never reads; SIGUSR1 prints "written B".
  *   rstafter --bytes K   reads K bytes of a connection, then resets it
  *        (SO_LINGER 0).
  *   blackhole   listens with a backlog of 0 and fills the queue itself
@@ -27,7 +27,9 @@
  *        nothing; --read reads and discards (so closes are seen: prints
  *        "closed K" as they go and "all_closed" at the end), otherwise
  *        nothing is read.  Prints "open N failed F" once connected; holds
- *        -t S seconds (default 60) or until SIGTERM.
+ *        -t S seconds (default 60) or until SIGTERM.  --rcvbuf B sets
+ *        SO_RCVBUF before connecting (keeps loopback autotuning from
+ *        parking megabytes per connection in the kernel).
  *   rstwait -n N -b K   one connection after the other: connect, write K
  *        bytes, then time how long until the peer closes or resets it;
  *        prints "closed_ms MS how" each and "max_ms M" at the end (exit 1
@@ -62,6 +64,7 @@ static const char		*opt_gate, *opt_src;
 static long long		opt_n = 1, opt_bytes = 1 << 20, opt_conns = -1;
 static int			opt_secs = 60, opt_timeout = 5000, opt_max = 120;
 static bool			opt_read;
+static int			opt_rcvbuf, opt_sndbuf;
 static volatile sig_atomic_t	stop, usr1;
 static int			epfd = -1;
 
@@ -257,8 +260,13 @@ run_stream(void)
 		for (i = 0; i < n; i++) {
 			if (ev[i].data.ptr == &lmark) {
 				while ((cfd = accept4(lfd, NULL, NULL,
-				    SOCK_NONBLOCK)) != -1)
+				    SOCK_NONBLOCK)) != -1) {
+					if (opt_sndbuf > 0)
+						setsockopt(cfd, SOL_SOCKET,
+						    SO_SNDBUF, &opt_sndbuf,
+						    sizeof(opt_sndbuf));
 					ep_add(cfd, EPOLLOUT, peer_new(cfd));
+				}
 				continue;
 			}
 			p = ev[i].data.ptr;
@@ -370,6 +378,10 @@ dial(void)
 
 	if ((fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0)) == -1)
 		return -1;
+	/* Before connect, so the window scale and autotuning follow it. */
+	if (opt_rcvbuf > 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &opt_rcvbuf,
+		    sizeof(opt_rcvbuf));
 	if (opt_src != NULL) {
 		snprintf(buf, sizeof(buf), "%s:1", opt_src);
 		if (lbt_parse_addr(buf, &src, &slen) == -1)
@@ -637,7 +649,8 @@ usage(void)
 	fprintf(stderr, "usage: lbt-stall gate|stream|rstafter|blackhole "
 	    "--listen ADDR [--gate F] [--conns N] [--bytes K]\n"
 	    "       lbt-stall send|idle|rstwait ADDR [-n N] [-b BYTES] "
-	    "[--src IP] [--read] [-t S] [--timeout MS]\n");
+	    "[--src IP] [--read] [-t S] [--timeout MS] [--rcvbuf B]\n"
+	    "       common: [--max-time S] [--sndbuf B] (stream)\n");
 	exit(2);
 }
 
@@ -653,6 +666,8 @@ main(int argc, char **argv)
 		{ "read", no_argument, NULL, 'r' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "max-time", required_argument, NULL, 'M' },
+		{ "rcvbuf", required_argument, NULL, 'R' },
+		{ "sndbuf", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char	*mode, *where = NULL;
@@ -674,6 +689,8 @@ main(int argc, char **argv)
 		case 't': opt_secs = atoi(optarg); break;
 		case 'T': opt_timeout = atoi(optarg); break;
 		case 'M': opt_max = atoi(optarg); break;
+		case 'R': opt_rcvbuf = atoi(optarg); break;
+		case 'S': opt_sndbuf = atoi(optarg); break;
 		default: usage();
 		}
 	}
