@@ -27,6 +27,7 @@
 #include "balance.h"
 #include "clock.h"
 #include "log.h"
+#include "proxy.h"
 #include "ratelimit.h"
 #include "session.h"
 #include "shm.h"
@@ -38,6 +39,8 @@
 /* How long a direction waits before asking the pipe pool again. */
 #define SESS_PIPE_RETRY_MS	20
 #define SESS_SPLICE_FLAGS	(SPLICE_F_NONBLOCK | SPLICE_F_MOVE)
+/* accept_proxy: a client must have sent its whole header by then. */
+#define SESS_PROXY_TIMEOUT_MS	5000
 
 /* Result of one read+write round of a direction. */
 enum sess_step {
@@ -68,12 +71,15 @@ static const char *const sess_end_names[SESS_END__COUNT] = {
 	[SESS_END_LOCAL_ERROR] = "local_error",
 	[SESS_END_MAXCONN] = "maxconn",
 	[SESS_END_SERVER_DOWN] = "server_down",
+	[SESS_END_BAD_PROXY] = "bad_proxy",
 };
 
 static void	sess_end(struct sess *, enum sess_end);
 static void	sess_connect_next(struct sess *);
 static void	sess_up_cb(evutil_socket_t, short, void *);
 static void	sess_down_cb(evutil_socket_t, short, void *);
+static void	sess_proxy_bad(struct sess *, const char *);
+static void	sess_connected(struct sess *);
 
 const char *
 sess_end_name(enum sess_end e)
@@ -112,8 +118,9 @@ sess_log(struct sess_ctx *ctx, const struct sockaddr *sa,
 	char		 cbuf[ADDR_STRLEN];
 	const char	*pool, *srv = "-";
 
-	/* no_server has its own rate-limited line (sess_no_server). */
-	if (!ctx->conf->log_connections || why == SESS_END_NO_SERVER)
+	/* no_server and bad_proxy have their own rate-limited lines. */
+	if (!ctx->conf->log_connections || why == SESS_END_NO_SERVER ||
+	    why == SESS_END_BAD_PROXY)
 		return;
 	pool = ctx->t->pools[l->pool_idx].name;
 	if (server != SHM_NONE)
@@ -154,6 +161,7 @@ sess_end(struct sess *s, enum sess_end why)
 		close(s->sfd);
 	pipe_put(&ctx->pipes, s->up.pipe, s->up.inpipe == 0);
 	pipe_put(&ctx->pipes, s->down.pipe, s->down.inpipe == 0);
+	free(s->phdr);
 	/*
 	 * Log first: once released, the master may remove the server and
 	 * its name with it.  A failed connect names the last server tried.
@@ -353,6 +361,10 @@ sess_timer_cb(evutil_socket_t fd, short what, void *arg)
 	int64_t		 left;
 	struct timeval	 tv;
 
+	if (s->state == SESS_PROXY_RECV) {
+		sess_proxy_bad(s, "no complete PROXY header in time");
+		return;
+	}
 	if (s->up.waitpipe && sess_pump(s, &s->up))
 		return;
 	if (s->down.waitpipe && sess_pump(s, &s->down))
@@ -462,7 +474,7 @@ sess_connect_cb(evutil_socket_t fd, short what, void *arg)
 			err = errno;
 	}
 	if (err == 0) {
-		sess_established(s);
+		sess_connected(s);
 		return;
 	}
 	errno = err;
@@ -511,8 +523,8 @@ sess_connect_next(struct sess *s)
 	if (maxtries > BAL_MAX_TRIES)
 		maxtries = BAL_MAX_TRIES;
 	while (s->ntried < maxtries) {
-		idx = bal_pick(&ctx->bal, s->listener->pool_idx, s->tried,
-		    s->ntried);
+		idx = bal_pick_for(&ctx->bal, s->listener->pool_idx, s->tried,
+		    s->ntried, (const struct sockaddr *)&s->caddr);
 		if (idx == -1)
 			break;
 		s->server = (uint32_t)idx;
@@ -526,7 +538,7 @@ sess_connect_next(struct sess *s)
 			    ctx->conf->connect_timeout_ms > 0 ? &tv : NULL);
 			return;
 		case SESS_CONN_DONE:
-			sess_established(s);
+			sess_connected(s);
 			return;
 		case SESS_CONN_LOCAL:
 			sess_end(s, SESS_END_LOCAL_ERROR);
@@ -564,6 +576,210 @@ sess_init_events(struct sess *s)
 	s->down.wev = &s->ev_cwrite;
 }
 
+/* True when listener `name` of this generation has accept_proxy set. */
+static bool
+sess_accepts_proxy(const struct conf *c, const char *name)
+{
+	uint32_t	 i;
+
+	/* O(listeners) per accept; a config has a handful. */
+	for (i = 0; i < c->nlisteners; i++)
+		if (strcmp(c->listeners[i].name, name) == 0)
+			return c->listeners[i].accept_proxy;
+	return false;
+}
+
+/*
+ * accept_proxy: closes a client whose PROXY header is malformed, missing
+ * or late, counts it in the pool and logs it at most once a second
+ * across all workers (the peer is our own, not a forged, address).
+ */
+static void
+sess_proxy_bad(struct sess *s, const char *why)
+{
+	struct shm_pool	*pool = &s->ctx->t->pools[s->listener->pool_idx];
+	char		 cbuf[ADDR_STRLEN];
+	uint64_t	 n, skipped;
+
+	n = atomic_fetch_add_explicit(&pool->proxy_bad, 1,
+	    memory_order_relaxed) + 1;
+	if (ratelimit_shared(&pool->proxy_next_ms, &pool->proxy_logged, n,
+	    clock_mono_ms(), 1000, &skipped))
+		log_warnx("listener %s: client %s closed: %s (%llu more since "
+		    "the last such line, %llu in all)", s->listener->name,
+		    addr_format((struct sockaddr *)&s->caddr, cbuf,
+		    sizeof(cbuf)), why, (unsigned long long)skipped,
+		    (unsigned long long)n);
+	sess_end(s, SESS_END_BAD_PROXY);
+}
+
+/*
+ * The client's socket is readable while its PROXY header is awaited.
+ * Peeks, consumes only the bytes that belong to the header (proxy_take),
+ * so no payload is ever taken, and parses what it has.  On a whole
+ * header the client's address becomes the header's source, for the log,
+ * hashing and the sticky table, and the session goes on to connect.
+ */
+static void
+sess_proxy_recv_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sess		*s = arg;
+	struct proxy_hdr	 h;
+	size_t			 take, hl;
+	ssize_t			 n;
+
+	n = recv(fd, s->phdr + s->phave, PROXY_HDR_MAX - s->phave, MSG_PEEK);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		sess_proxy_bad(s, n == 0 ? "closed before its PROXY header" :
+		    "read error before its PROXY header");
+		return;
+	}
+	take = proxy_take(s->phdr, s->phave, (size_t)n);
+	if (take > 0 && recv(fd, s->phdr + s->phave, take, 0) !=
+	    (ssize_t)take) {
+		sess_proxy_bad(s, "read error in its PROXY header");
+		return;
+	}
+	s->phave += take;
+	switch (proxy_parse(s->phdr, s->phave, &h, &hl)) {
+	case PROXY_NEED_MORE:
+		if (s->phave < PROXY_HDR_MAX)
+			return;
+		/* FALLTHROUGH */
+	case PROXY_BAD:
+		sess_proxy_bad(s, "malformed PROXY header");
+		return;
+	case PROXY_OK:
+		break;
+	}
+	if (h.has_addr) {
+		memcpy(&s->caddr, &h.src, h.srclen);
+		memcpy(&s->daddr, &h.dst, h.dstlen);
+		s->has_daddr = true;
+	}
+	free(s->phdr);
+	s->phdr = NULL;
+	event_del(&s->ev_cread);
+	event_del(&s->ev_timer);
+	event_assign(&s->ev_cread, s->ctx->base, s->cfd, EV_READ | EV_PERSIST,
+	    sess_up_cb, s);
+	s->state = SESS_CONNECTING;
+	sess_connect_next(s);
+}
+
+/* accept_proxy: waits for the client's header, SESS_PROXY_TIMEOUT_MS. */
+static void
+sess_proxy_recv_start(struct sess *s)
+{
+	struct timeval	 tv;
+
+	if ((s->phdr = malloc(PROXY_HDR_MAX)) == NULL) {
+		sess_end(s, SESS_END_LOCAL_ERROR);
+		return;
+	}
+	s->state = SESS_PROXY_RECV;
+	event_assign(&s->ev_cread, s->ctx->base, s->cfd, EV_READ | EV_PERSIST,
+	    sess_proxy_recv_cb, s);
+	event_add(&s->ev_cread, NULL);
+	sess_timeval(&tv, SESS_PROXY_TIMEOUT_MS);
+	event_add(&s->ev_timer, &tv);
+}
+
+/*
+ * Writes what is left of our PROXY header to the server.  Returns 1 when
+ * all of it is written, 0 when the socket would block, -1 on error.
+ */
+static int
+sess_proxy_write(struct sess *s)
+{
+	ssize_t	 n;
+
+	while (s->poff < s->plen) {
+		n = send(s->sfd, s->psend + s->poff, s->plen - s->poff,
+		    MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return errno == EAGAIN ? 0 : -1;
+		s->poff += (size_t)n;
+	}
+	return 1;
+}
+
+/* The server took the header, or the send failed or timed out. */
+static void
+sess_proxy_send_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sess	*s = arg;
+	int		 rc = (what & EV_WRITE) ? sess_proxy_write(s) : -1;
+
+	if (rc == 0)
+		return;
+	event_del(&s->ev_swrite);
+	if (rc == 1) {
+		sess_established(s);
+		return;
+	}
+	if (!(what & EV_WRITE))
+		errno = ETIMEDOUT;
+	sess_server_failed(s);
+	sess_connect_next(s);
+}
+
+/*
+ * The connect to s->server succeeded.  With send_proxy (the server's
+ * own, else its pool's) the PROXY header goes first, before any client
+ * byte is spliced; a partial write waits for EV_WRITE (bounded by the
+ * connect timeout).  A server that fails it is tried like a failed
+ * connect: nothing of the client's has been sent yet.
+ */
+static void
+sess_connected(struct sess *s)
+{
+	struct sess_ctx		*ctx = s->ctx;
+	const struct shm_server	*srv = &ctx->t->servers[s->server];
+	struct sockaddr_storage	 dst;
+	socklen_t		 dlen = sizeof(dst);
+	struct timeval		 tv;
+	uint32_t		 mode;
+	ssize_t			 n;
+	int			 rc;
+
+	mode = atomic_load_explicit(&srv->send_proxy, memory_order_relaxed);
+	if (mode == PROXY_SEND_INHERIT)
+		mode = ctx->t->pools[s->listener->pool_idx].send_proxy;
+	if (mode != PROXY_SEND_V1 && mode != PROXY_SEND_V2) {
+		sess_established(s);
+		return;
+	}
+	if (s->has_daddr)
+		dst = s->daddr;
+	else if (getsockname(s->cfd, (struct sockaddr *)&dst, &dlen) == -1)
+		dst.ss_family = AF_UNSPEC;	/* sent as UNKNOWN / LOCAL */
+	n = proxy_encode(mode == PROXY_SEND_V1 ? 1 : 2,
+	    (struct sockaddr *)&s->caddr, (struct sockaddr *)&dst, s->psend,
+	    sizeof(s->psend));
+	s->plen = n > 0 ? (size_t)n : 0;
+	s->poff = 0;
+	if ((rc = sess_proxy_write(s)) == 1) {
+		sess_established(s);
+		return;
+	}
+	if (rc == -1) {
+		sess_server_failed(s);
+		sess_connect_next(s);
+		return;
+	}
+	s->state = SESS_PROXY_SEND;
+	event_assign(&s->ev_swrite, ctx->base, s->sfd, EV_WRITE | EV_PERSIST,
+	    sess_proxy_send_cb, s);
+	sess_timeval(&tv, ctx->conf->connect_timeout_ms);
+	event_add(&s->ev_swrite, ctx->conf->connect_timeout_ms > 0 ? &tv :
+	    NULL);
+}
+
 void
 sess_start(struct sess_ctx *ctx, int cfd, const struct sockaddr *sa,
     socklen_t salen, const struct worker_listener *l)
@@ -595,5 +811,8 @@ sess_start(struct sess_ctx *ctx, int cfd, const struct sockaddr *sa,
 	sess_nodelay(cfd);
 	TAILQ_INSERT_TAIL(&ctx->sessions, s, entry);
 	ctx->nsessions++;
-	sess_connect_next(s);
+	if (sess_accepts_proxy(ctx->conf, l->name))
+		sess_proxy_recv_start(s);
+	else
+		sess_connect_next(s);
 }

@@ -25,6 +25,7 @@
 #include "balance.h"
 #include "conf-t.h"
 #include "pipe.h"
+#include "proxy.h"
 #include "shm-t.h"
 #include "worker.h"
 
@@ -41,12 +42,15 @@ enum sess_end {
 	SESS_END_LOCAL_ERROR = 8,	/* out of fds/memory here */
 	SESS_END_MAXCONN = 9,		/* global maxconn reached at accept */
 	SESS_END_SERVER_DOWN = 10,	/* on_down = "shutdown": server down */
+	SESS_END_BAD_PROXY = 11,	/* accept_proxy: bad/missing header */
 	SESS_END__COUNT
 };
 
 enum sess_state {
 	SESS_CONNECTING = 0,
 	SESS_RELAYING = 1,
+	SESS_PROXY_RECV = 2,	/* reading the client's PROXY header */
+	SESS_PROXY_SEND = 3,	/* connected, writing our PROXY header */
 };
 
 /* One direction: bytes read from `src` go through `pipe` to `dst`. */
@@ -86,6 +90,14 @@ struct sess {
 	struct event		 ev_sread;
 	struct event		 ev_swrite;	/* also the connect wait */
 	struct event		 ev_timer;	/* idle timeout, pipe wait */
+	/* PROXY protocol: the header read (malloc'd only while reading). */
+	uint8_t			*phdr;
+	size_t			 phave;
+	struct sockaddr_storage	 daddr;		/* the header's destination */
+	bool			 has_daddr;
+	uint8_t			 psend[PROXY_ENC_MAX];	/* header to send */
+	size_t			 plen;
+	size_t			 poff;		/* bytes of psend written */
 };
 
 TAILQ_HEAD(sess_list, sess);
