@@ -431,6 +431,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "remove a server with no active connection" },
 	{ "reload", 0, 0, ctl_do_reload, "reload",
 	  "re-read the config file" },
+	{ "sticky", 0, 3, ctl_sticky,
+	  "sticky [POOL] | sticky show|clear POOL [ADDR]",
+	  "sticky tables: counters; list or forget clients" },
 	{ "help", 0, 0, ctl_do_help, "help", "this list" },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };

@@ -60,6 +60,9 @@ static const struct lbctl_cmd lbctl_cmds[] = {
 	{ "remove", 1, 1, "remove POOL/SERVER",
 	  "remove a server (drain it first)" },
 	{ "reload", 0, 0, "reload", "re-read the config file" },
+	{ "sticky", 0, 3, "sticky [POOL] | sticky show|clear POOL [ADDR]",
+	  "sticky tables: entries, hits, misses, evictions; list or "
+	  "forget clients" },
 	{ "help", 0, 0, "help", "the daemon's own command list" },
 	{ "failover", 0, 15, "failover [status]",
 	  "ask lb-failoverd (socket -F) for its state" },
