@@ -111,7 +111,7 @@ take_ports() {
 }
 
 lb_cleanup() {
-	local p deadline
+	local rc=$? p deadline
 	[ -n "$LBD_PID" ] && pid_alive "$LBD_PID" &&
 		LBD_WORKERS_SEEN="$LBD_WORKERS_SEEN $(pgrep -P "$LBD_PID" | tr '\n' ' ')"
 	for p in $LB_PIDS; do kill "$p" 2>/dev/null; done
@@ -123,7 +123,28 @@ lb_cleanup() {
 		pid_alive "$p" && kill -9 "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
+	sanitizer_check || rc=1
 	[ -n "$T" ] && [ -z "${LB_KEEP:-}" ] && rm -rf "$T"
+	exit "$rc"
+}
+
+# Under `make asan` a sanitizer report in any log of this test (lbd's,
+# the backends', the clients') fails the test, whatever else passed.
+# Returns 1 (after printing the report's head) when one is found.
+sanitizer_check() {
+	local f x
+	[ -n "$T" ] && [ -d "$T" ] || return 0
+	f=""
+	for x in "$T"/*; do	# regular files only: a fifo would block grep
+		[ -f "$x" ] || continue
+		grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$x" &&
+		    { f=$x; break; }
+	done
+	[ -z "$f" ] && return 0
+	echo "FAIL $TEST_NAME: sanitizer report in ${f##*/}:"
+	grep -m 1 -A 25 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+	    "$f" | sed 's/^/  | /'
+	return 1
 }
 
 # lb_init NAME: temp dir, trap, and the binaries (skip when not built).
