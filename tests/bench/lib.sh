@@ -76,6 +76,17 @@ tree_cpu() {
 	awk -v s="$sum" -v t="$tck" 'BEGIN { printf "%.3f", s / t }'
 }
 
+# Voluntary context switches (times it slept) over the tree.
+tree_sleeps() {
+	local p sum=0 v
+	for p in $(tree_pids "$1"); do
+		v=$(awk '/^voluntary_ctxt_switches:/ { print $2 }' \
+		    /proc/"$p"/status 2>/dev/null)
+		sum=$((sum + ${v:-0}))
+	done
+	echo "$sum"
+}
+
 # Sum of VmRSS (KiB) over the tree.
 tree_rss() {
 	local p sum=0 r

@@ -51,6 +51,7 @@ conn1_rate|Connections/s one at a time|hi
 conn1_p50_us|Connection latency one at a time, p50 (us)|lo
 conn1_p99_us|Connection latency one at a time, p99 (us)|lo
 syscalls_per_conn|Balancer syscalls per connection (perf)|lo
+sleeps_per_conn|Balancer sleeps per connection (voluntary context switches)|lo
 lat_p50_us|Request latency p50 (us, '"${BENCH_LAT_RATE:-10000}"'/s open loop)|lo
 lat_p99_us|Request latency p99 (us)|lo
 lat_p999_us|Request latency p99.9 (us)|lo

@@ -135,9 +135,11 @@ measure_connrate() {
 }
 
 # One connection at a time: the latency a balancer adds to a connection
-# with no queueing anywhere, and (with perf) its syscalls per connection.
+# with no queueing anywhere, how often the balancer sleeps per connection
+# (each sleep and wake-up costs latency) and, with perf, its syscalls.
 measure_conn1() {
-	local t=$1 r=$2 line n
+	local t=$1 r=$2 line n s0 s1
+	[ -n "$BAL_PID" ] && s0=$(tree_sleeps "$BAL_PID")
 	if [ -n "$BAL_PID" ] && have perf; then
 		perf stat -e raw_syscalls:sys_enter -x, -o "$TMP/pstat" \
 		    -p "$(tree_pids "$BAL_PID" | paste -sd,)" >/dev/null 2>&1 &
@@ -147,6 +149,11 @@ measure_conn1() {
 	line=$($CPU_LOAD "$LBBENCH" connrate --target "$(echo_targets)" \
 	    --concurrency 1 --duration "${BENCH_SECONDS}s" --warmup 0 \
 	    --sources 16 --quiet | grep '^RESULT')
+	if [ -n "$BAL_PID" ] && [ -n "$line" ]; then
+		s1=$(tree_sleeps "$BAL_PID")
+		rec "$t" "$r" sleeps_per_conn "$(echo "$line" | kv ok |
+		    awk -v a="$s0" -v b="$s1" '{ printf "%.2f", $1 ? (b - a) / $1 : 0 }')"
+	fi
 	if [ -n "$PERF_PID" ]; then
 		kill -INT "$PERF_PID" 2>/dev/null; wait "$PERF_PID" 2>/dev/null
 		PERF_PID=""
@@ -190,7 +197,11 @@ measure_idle() {
 	sleep 0.5
 	rss1=$(tree_rss "$BAL_PID"); fd1=$(tree_fds "$BAL_PID")
 	stop_pid "$IDLE_PID"; IDLE_PID=""
-	[ "${held:-0}" -gt 0 ] || { echo "bench: $t idle: none held" >&2; return 1; }
+	if [ "${held:-0}" -le 0 ]; then
+		echo "bench: $t idle: none held:" >&2
+		tail -3 "$TMP/idle.out" >&2
+		return 1
+	fi
 	rec "$t" "$r" idle_held "$held"
 	set -- $fd0 $fd1
 	awk -v a="$rss0" -v b="$rss1" -v n="$held" -v f0="$1" -v p0="$2" \
