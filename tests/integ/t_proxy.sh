@@ -6,7 +6,7 @@
 #   - accept_proxy: a client's v1 or v2 header sets the client address
 #     that lbd logs and forwards; a v2 LOCAL header keeps the real one;
 #   - malformed headers close the connection, are logged (rate-limited)
-#     and lbd keeps serving;
+#     and lbd keeps serving; an incomplete one hits the header timeout;
 #   - lbd behind another lbd (front: send_proxy v1, back: accept_proxy,
 #     algorithm source) logs and hashes the original clients.
 . "$(dirname "$0")/lib.sh"
@@ -95,6 +95,13 @@ out=$(get "127.0.0.1:$l4" --proxy v1 --src 192.0.2.10:1 --dst 192.0.2.11:2)
 [ "$out" = "pe v2 src=192.0.2.10:1 dst=192.0.2.11:2" ] ||
 	fail "lbd stopped serving after bad headers: '$out'"
 info "5 malformed headers closed, logged $n time(s), lbd still serves"
+
+# A header that never completes: closed by the header timeout (5 s).
+out=$(get "127.0.0.1:$l4" --raw 'PROXY TCP4 1.2.3.4' --timeout 15000)
+[ "$out" = closed ] || fail "incomplete header: got '$out'"
+wait_for 3000 grep -q "no complete PROXY header in time" "$LBD_LOG" ||
+	fail "header timeout not logged"
+info "an incomplete header is closed by the header timeout"
 
 # lbd behind lbd: the front sends v1 to the back's accept_proxy listener.
 sed -e "s|$T/lbd.sock|$T/front.sock|" "$T/lbd.conf" | awk '/^pools/ { exit } { print }' >"$T/front.conf"

@@ -286,7 +286,7 @@ START_TEST(pick_source_down_moves_only_its_clients)
 	struct shm_table	*t = shm_create();
 	struct bal_ctx		 ctx;
 	int			 p, s[5], before[2000], after, i, moved = 0;
-	char			 name[8];
+	char			 name[16];
 
 	bal_ctx_init(&ctx, t, 0);
 	p = shm_pool_add(t, "src", BAL_SOURCE, 2);
