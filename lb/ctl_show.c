@@ -245,6 +245,9 @@ ctl_show_pools(const struct ctl_env *env, const struct ctl_request *req,
 			json_kv_uint(&w, "total", atomic_load(&p->conns_total));
 			json_kv_uint(&w, "no_server",
 			    atomic_load(&p->no_server));
+			/* Clients closed for a bad PROXY header (accept_proxy). */
+			json_kv_uint(&w, "bad_proxy",
+			    atomic_load(&p->proxy_bad));
 			json_kv_uint(&w, "retries", p->retries);
 			json_obj_end(&w);
 			continue;

@@ -102,6 +102,10 @@ out=$(get "127.0.0.1:$l4" --raw 'PROXY TCP4 1.2.3.4' --timeout 15000)
 wait_for 3000 grep -q "no complete PROXY header in time" "$LBD_LOG" ||
 	fail "header timeout not logged"
 info "an incomplete header is closed by the header timeout"
+"$LB_BUILD/lbctl" -s "$T/lbd.sock" --json pools >"$T/pools.json" ||
+	fail "lbctl pools"
+grep -q '"name":"v2p"[^}]*"bad_proxy":6' "$T/pools.json" ||
+	fail "pool v2p should count 6 bad headers: $(cat "$T/pools.json")"
 
 # lbd behind lbd: the front sends v1 to the back's accept_proxy listener.
 sed -e "s|$T/lbd.sock|$T/front.sock|" "$T/lbd.conf" | awk '/^pools/ { exit } { print }' >"$T/front.conf"
