@@ -286,26 +286,32 @@ sticky_of(uint32_t pool_idx)
 	return pool_idx < SHM_MAX_POOLS ? sticky_tabs[pool_idx] : NULL;
 }
 
-/* Moves every live entry of `from` into `to` (capacity change). */
+/*
+ * Moves every live entry of `from` into `to` (capacity change).  Each
+ * bucket is copied under its lock: old workers may still be using it.
+ */
 static void
 sticky_move(struct sticky_table *from, struct sticky_table *to, int64_t now)
 {
+	struct sticky_entry	 copy[STICKY_WAYS];
 	struct sockaddr_in6	 a;
 	uint32_t		 i;
 	int			 k;
 
 	memset(&a, 0, sizeof(a));
 	a.sin6_family = AF_INET6;
-	for (i = 0; i < from->nbuckets; i++)
+	for (i = 0; i < from->nbuckets; i++) {
+		sticky_lock(from, &from->b[i]);
+		memcpy(copy, from->b[i].e, sizeof(copy));
+		pthread_mutex_unlock(&from->b[i].lock);
 		for (k = 0; k < STICKY_WAYS; k++) {
-			const struct sticky_entry *e = &from->b[i].e[k];
-
-			if (!sticky_live(from, e, now))
+			if (!sticky_live(from, &copy[k], now))
 				continue;
-			memcpy(&a.sin6_addr, e->addr, 16);
-			sticky_put(to, (struct sockaddr *)&a, e->server,
-			    e->last_ms);
+			memcpy(&a.sin6_addr, copy[k].addr, 16);
+			sticky_put(to, (struct sockaddr *)&a, copy[k].server,
+			    copy[k].last_ms);
 		}
+	}
 	atomic_store(&to->hits, atomic_load(&from->hits));
 	atomic_store(&to->misses, atomic_load(&from->misses));
 	atomic_store(&to->evictions, atomic_load(&from->evictions));
