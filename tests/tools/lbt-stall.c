@@ -30,6 +30,9 @@
  *        -t S seconds (default 60) or until SIGTERM.  --rcvbuf B sets
  *        SO_RCVBUF before connecting (keeps loopback autotuning from
  *        parking megabytes per connection in the kernel).
+ *   who [--src IP]   one connection: reads the first line (a backend's
+ *        name) and prints "who NAME ms MS" (connect to name), exit 0; exit
+ *        1 when no line comes within --timeout MS.
  *   rstwait -n N -b K   one connection after the other: connect, write K
  *        bytes, then time how long until the peer closes or resets it;
  *        prints "closed_ms MS how" each and "max_ms M" at the end (exit 1
@@ -643,12 +646,45 @@ run_rstwait(void)
 	return 0;
 }
 
+/* who: the first line the peer sends, and how long it took. */
+static int
+run_who(void)
+{
+	char		line[256];
+	struct pollfd	pf;
+	size_t		got = 0;
+	int64_t		t0 = lbt_now_ms(), deadline = t0 + opt_timeout;
+	ssize_t		r;
+
+	if ((pf.fd = dial()) == -1)
+		die("connect");
+	pf.events = POLLIN;
+	while (lbt_now_ms() < deadline && got < sizeof(line) - 1) {
+		if (poll(&pf, 1, 50) != 1)
+			continue;
+		r = read(pf.fd, line + got, 1);
+		if (r == -1 && errno == EAGAIN)
+			continue;
+		if (r <= 0)
+			break;
+		if (line[got] == '\n') {
+			line[got] = '\0';
+			printf("who %s ms %lld\n", line,
+			    (long long)(lbt_now_ms() - t0));
+			return 0;
+		}
+		got++;
+	}
+	printf("who - ms -1\n");
+	return 1;
+}
+
 static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: lbt-stall gate|stream|rstafter|blackhole "
 	    "--listen ADDR [--gate F] [--conns N] [--bytes K]\n"
-	    "       lbt-stall send|idle|rstwait ADDR [-n N] [-b BYTES] "
+	    "       lbt-stall send|idle|rstwait|who ADDR [-n N] [-b BYTES] "
 	    "[--src IP] [--read] [-t S] [--timeout MS] [--rcvbuf B]\n"
 	    "       common: [--max-time S] [--sndbuf B] (stream)\n");
 	exit(2);
@@ -720,5 +756,7 @@ main(int argc, char **argv)
 		return run_idle();
 	if (strcmp(mode, "rstwait") == 0)
 		return run_rstwait();
+	if (strcmp(mode, "who") == 0)
+		return run_who();
 	usage();
 }
