@@ -226,6 +226,9 @@ else
 		got=$(complete_words lbctl servers "" | sort | tr '\n' ' ')
 		[ "$got" = "db web " ] && ok "completion: servers -> $got" ||
 		    bad "completion: 'lbctl servers' gave '$got', want 'db web'"
+		got=$(complete_words lbctl sticky show "" | sort | tr '\n' ' ')
+		[ "$got" = "db web " ] && ok "completion: sticky show -> $got" ||
+		    bad "completion: 'lbctl sticky show' gave '$got', want 'db web'"
 		unset LBCTL_SOCKET
 		got=$(complete_words lbctl -s "$sock" weight "" | wc -l)
 		[ "$got" -eq 3 ] && ok "completion: -s SOCKET is used" ||
