@@ -58,7 +58,7 @@ info "storm in $((t1 - t0)) ms: $(cat "$T/storm.out")"
 pid_alive "$LBD_PID" || fail "lbd died in the storm"
 rss1=$(awk '/^VmRSS:/ { print $2 }' "/proc/$LBD_PID/status")
 info "master RSS $rss0 KiB before, $rss1 KiB after (+$((rss1 - rss0)) KiB)"
-[ $((rss1 - rss0)) -lt 2048 ] || fail "master RSS grew by $((rss1 - rss0)) KiB (bound 2048)"
+rss_bound "master RSS" $((rss1 - rss0)) 2048
 st=$(ctl --json status) || fail "lbctl status failed after the storm"
 echo "$st" | grep -q "\"pid\": *$LBD_PID[,}]" || fail "status names another pid: $st"
 echo "$st" | grep -q '"workers_alive": *2[,}]' || fail "status: not 2 workers alive: $st"
