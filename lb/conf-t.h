@@ -53,6 +53,24 @@ struct conf_sticky {
 	enum bal_algo		fallback;	/* default leastconn */
 };
 
+/*
+ * autoscale = { ... } of a pool: the master runs scale_out / scale_in
+ * hooks from the pool's load (lb/autoscale.c).  Parsed by conf_autoscale.c.
+ */
+#define CONF_AS_HOOK_MAX	1024	/* a hook path and its NUL */
+
+struct conf_autoscale {
+	bool			enabled;	/* the group is present */
+	uint32_t		min_servers;	/* 0..256, default 1 */
+	uint32_t		max_servers;	/* min..256, required */
+	uint32_t		target;		/* target_active_per_server >= 1 */
+	uint64_t		window_ms;	/* 1s..1h, default 30s */
+	uint64_t		cooldown_ms;	/* 0..1d, default 2m */
+	uint64_t		hook_timeout_ms; /* 1s..1h, default 30s */
+	char			scale_out[CONF_AS_HOOK_MAX];	/* absolute */
+	char			scale_in[CONF_AS_HOOK_MAX];	/* absolute */
+};
+
 struct conf_server {
 	char			name[SHM_NAME_MAX];
 	char			address[64];	/* as written, for messages */
@@ -75,6 +93,7 @@ struct conf_pool {
 	uint32_t		hash_balance_factor; /* percent >= 100, 0 = off */
 	struct conf_sticky	sticky;
 	uint32_t		send_proxy;	/* enum proxy_send, default none */
+	struct conf_autoscale	autoscale;	/* autoscale = { ... } */
 	struct conf_server	*servers;
 	uint32_t		nservers;	/* 1..SHM_POOL_MAX_SERVERS */
 	int			line;

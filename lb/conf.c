@@ -22,6 +22,7 @@
 #include "addr.h"
 #include "cfg.h"
 #include "conf.h"
+#include "conf_autoscale.h"
 #include "conf_health.h"
 #include "conf_setting.h"
 #include "log.h"
@@ -54,7 +55,7 @@ static const char *const conf_keys_timeouts[] = { "connect", "idle",
     "drain", NULL };
 static const char *const conf_keys_pool[] = { "name", "algorithm",
     "retries", "servers", "health", "hash_key", "hash_balance_factor",
-    "sticky", "send_proxy", NULL };
+    "sticky", "send_proxy", "autoscale", NULL };
 static const char *const conf_keys_server[] = { "name", "address",
     "weight", "maxconn", "backup", "health", "send_proxy", NULL };
 static const char *const conf_keys_listener[] = { "name", "bind", "pool",
@@ -420,6 +421,7 @@ conf_pool(struct conf_ctx *ctx, const config_setting_t *el,
 	    CONF_GET_OK)
 		p->retries = (uint32_t)v;
 	conf_pool_client(ctx, el, p);
+	conf_autoscale_parse(ctx, el, &p->autoscale);
 	conf_health_parse(ctx, el, &p->health);	/* before the servers */
 	if ((list = conf_get_aggregate(ctx, el, "servers", CONFIG_TYPE_LIST,
 	    true)) != NULL)
