@@ -31,9 +31,9 @@
 
 #define WORKER_ACCEPT_BATCH	32	/* accepts per listener wake-up */
 #define WORKER_ACCEPT_PAUSE_MS	100	/* back-off when out of fds/memory */
-#define WORKER_PIPES_MIN	64
+#define WORKER_PIPES_MIN	64	/* = MASTER_PIPES_MIN (master-t.h) */
 #define WORKER_PIPES_KEEP	64	/* empty pipes cached for reuse */
-#define WORKER_FD_RESERVE	64	/* fds left for logs, connects, ... */
+#define WORKER_FD_RESERVE	64	/* = MASTER_FDS_RESERVE: logs, ... */
 #define WORKER_WARN_EVERY_MS	10000	/* rate limit for accept warnings */
 #define WORKER_DOWN_SWEEP_MS	200	/* on_down = "shutdown" latency */
 
@@ -122,17 +122,20 @@ worker_signals_reset(void)
 }
 
 /*
- * Raises the soft fd limit to the hard one and splits it: a pipe pool of
- * maxconn / 4 pipes (HAProxy's maxpipes default) holding at most 1/8 of
- * the fds, a small reserve, and two fds per session for the rest, so the
- * pool can always be filled: no session waits for a pipe because clients
- * took every fd.  Sets w->maxsess; returns the pool bound.
+ * Raises the soft fd limit to the hard one and splits it.  Sessions come
+ * first: the master checked that one worker can hold all of maxconn (the
+ * kernel may hand any worker most clients), 2 fds each.  The pipe pool
+ * gets maxconn / 4 pipes (HAProxy's maxpipes default) out of what is left,
+ * never fewer than a small floor (MASTER_PIPES_MIN, counted by the master)
+ * nor more than a quarter of the fds.  w->maxsess is what remains for
+ * sessions, so a worker stops accepting before clients take the fds its
+ * pipes need.  Returns the pool bound.
  */
 static uint32_t
 worker_fd_budget(struct worker *w, const struct conf *conf)
 {
 	struct rlimit	rl;
-	uint64_t	fds, pipes, reserve, left;
+	uint64_t	fds, pipes, spare, reserve, left;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
@@ -141,12 +144,14 @@ worker_fd_budget(struct worker *w, const struct conf *conf)
 	fds = 1024;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
 		fds = rl.rlim_cur == RLIM_INFINITY ? 1024 * 1024 : rl.rlim_cur;
-	pipes = conf->maxconn / 4;
+	reserve = fds / 4 < WORKER_FD_RESERVE ? fds / 4 : WORKER_FD_RESERVE;
+	spare = fds > reserve + 2 * (uint64_t)conf->maxconn ?
+	    (fds - reserve - 2 * (uint64_t)conf->maxconn) / 2 : 0;
+	pipes = conf->maxconn / 4 < spare ? conf->maxconn / 4 : spare;
 	if (pipes < WORKER_PIPES_MIN)
 		pipes = WORKER_PIPES_MIN;
-	if (pipes > fds / 16)
-		pipes = fds / 16 > 0 ? fds / 16 : 1;
-	reserve = fds / 4 < WORKER_FD_RESERVE ? fds / 4 : WORKER_FD_RESERVE;
+	if (pipes > fds / 8)
+		pipes = fds / 8 > 0 ? fds / 8 : 1;
 	left = fds > 2 * pipes + reserve ? fds - 2 * pipes - reserve : 0;
 	w->maxsess = left / 2 > 1 ? (uint32_t)(left / 2) : 1;
 	return (uint32_t)pipes;
