@@ -23,6 +23,7 @@
 #define MASTER_MAX_WORKERS	64	/* per generation */
 
 struct health;
+struct autoscale;
 
 enum master_stop {
 	MASTER_RUNNING = 0,
@@ -77,6 +78,7 @@ struct master {
 	struct ctl_env		 env;
 	struct ctl_server	*ctl;
 	struct health		*health;	/* active checker (health.c) */
+	struct autoscale	*autoscale;	/* scaling hooks (autoscale.c) */
 	struct state		 state;		/* last saved runtime changes */
 	uint64_t		 state_fp;	/* table fingerprint when saved */
 	uint32_t		 pending_remove[SHM_MAX_SERVERS];

@@ -24,6 +24,7 @@
 #include <event2/event.h>
 
 #include "addr.h"
+#include "autoscale.h"
 #include "clock.h"
 #include "conf.h"
 #include "health.h"
@@ -280,6 +281,8 @@ master_on_sigchld(evutil_socket_t sig, short what, void *arg)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if ((p = master_proc_find(m, pid)) != NULL)
 			master_reaped(m, p, status);
+		else	/* not a worker: an autoscale hook, or nobody's */
+			autoscale_reaped(m->autoscale, pid, status);
 	}
 	if (m->stopping && master_procs_alive(m) == 0)
 		event_base_loopexit(m->base, NULL);
@@ -329,6 +332,9 @@ master_stop(struct master *m, int how)
 		return;
 	m->stopping = how;
 	sd_notify_send("STOPPING=1");
+	/* No scaling while connections drain away. */
+	autoscale_stop(m->autoscale);
+	m->autoscale = NULL;
 	master_close_listeners(m);
 	ms = how == MASTER_STOP_FAST ? MASTER_FAST_STOP_MS :
 	    m->conf->drain_timeout_ms;
@@ -542,6 +548,7 @@ master_free(struct master *m)
 
 	if (m->ctl != NULL)
 		ctl_close(m->ctl);
+	autoscale_stop(m->autoscale);
 	health_stop(m->health);
 	for (i = 0; i < 3; i++)
 		if (m->ev_sig[i] != NULL)
@@ -609,6 +616,10 @@ master_run(struct conf *conf, const struct master_opts *o)
 	/* Before the workers: "initial down" servers are down from the start. */
 	if ((m->health = health_start(m->base, m->t, &m->conf)) == NULL)
 		fatal("health checker");
+	m->autoscale = autoscale_start(m->base, m->t, &m->conf,
+	    conf->control_socket);
+	if (m->autoscale == NULL)
+		fatal("autoscale");
 	m->generation = 1;
 	atomic_store(&m->t->generation, m->generation);
 	m->nworkers = conf->workers;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "autoscale.h"
 #include "clock.h"
 #include "conf.h"
 #include "health.h"
@@ -367,6 +368,7 @@ master_reload(struct master *m, struct cfg_errors *errs)
 	master_state_apply(m);
 	master_reload_tick(m);
 	health_reload(m->health);	/* new settings; new servers checked */
+	autoscale_reload(m->autoscale);
 	/* New workers first, so there is never a moment with no acceptor. */
 	master_spawn_due(m, clock_mono_ms());
 	master_signal_workers(m, SIGTERM, true);
