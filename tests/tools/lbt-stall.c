@@ -59,6 +59,7 @@ struct peer {
 	bool		shut, eof;
 	unsigned char	pend[PEND];	/* send: drawn, not yet written */
 	size_t		poff, plen;
+	size_t		idx;		/* in all_peers[] */
 };
 
 static struct sockaddr_storage	addr;
@@ -119,6 +120,13 @@ listen_on(int backlog)
 	return fd;
 }
 
+/*
+ * Every live peer is also in all_peers[], so exit frees what is left
+ * (LeakSanitizer checks the tools too under make asan).
+ */
+static struct peer	**all_peers;
+static size_t		  nall, capall;
+
 static struct peer *
 peer_new(int fd)
 {
@@ -126,9 +134,38 @@ peer_new(int fd)
 
 	if (p == NULL)
 		die("calloc");
+	if (nall == capall) {
+		capall = capall ? 2 * capall : 256;
+		if ((all_peers = realloc(all_peers, capall * sizeof(*all_peers)))
+		    == NULL)
+			die("realloc");
+	}
+	p->idx = nall;
+	all_peers[nall++] = p;
 	p->fd = fd;
 	lbt_rng_init(&p->rng, 1);
 	return p;
+}
+
+/* Closes and frees one peer. */
+static void
+peer_free(struct peer *p)
+{
+	if (p->fd != -1)
+		close(p->fd);
+	all_peers[p->idx] = all_peers[--nall];
+	all_peers[p->idx]->idx = p->idx;
+	free(p);
+}
+
+static void
+peers_free_all(void)
+{
+	while (nall > 0)
+		peer_free(all_peers[nall - 1]);
+	free(all_peers);
+	all_peers = NULL;
+	capall = 0;
 }
 
 /* Checks n received bytes against p's pattern; returns mismatches. */
@@ -170,8 +207,7 @@ gate_read(struct peer *p, long long *eofs, long long *bytes, long long *bad)
 			*bytes += n;
 			continue;
 		}
-		close(p->fd);
-		free(p);
+		peer_free(p);
 		(*eofs)++;
 		printf("eof %lld bytes %lld bad %lld\n", *eofs, *bytes, *bad);
 		if (*eofs == opt_conns)
@@ -274,18 +310,15 @@ run_stream(void)
 			}
 			p = ev[i].data.ptr;
 			if (ev[i].events & (EPOLLERR | EPOLLHUP)) {
-				close(p->fd);
-				free(p);
+				peer_free(p);
 				continue;
 			}
 			lbt_rng_fill(&p->rng, buf, sizeof(buf));
 			if ((w = write(p->fd, buf, sizeof(buf))) > 0)
 				written += w;
 			/* The unwritten tail is dropped: only volume matters. */
-			if (w == -1 && errno != EAGAIN) {
-				close(p->fd);
-				free(p);
-			}
+			if (w == -1 && errno != EAGAIN)
+				peer_free(p);
 		}
 	}
 	return 0;
@@ -325,8 +358,7 @@ run_rstafter(void)
 			if (r <= 0 || p->done >= opt_bytes) {
 				setsockopt(p->fd, SOL_SOCKET, SO_LINGER, &lg,
 				    sizeof(lg));
-				close(p->fd);
-				free(p);
+				peer_free(p);
 			}
 		}
 	}
@@ -483,6 +515,7 @@ run_send(void)
 			neof++;
 			epoll_ctl(epfd, EPOLL_CTL_DEL, p->fd, NULL);
 			close(p->fd);
+			p->fd = -1;
 		}
 		if (!all && nsent == opt_n) {
 			all = true;
@@ -517,6 +550,7 @@ idle_read(struct peer *p)
 		if (r == -1 && errno == EAGAIN)
 			return false;
 		close(p->fd);
+		p->fd = -1;
 		p->eof = true;
 		return true;
 	}
@@ -583,6 +617,7 @@ run_idle(void)
 			fflush(stdout);
 		}
 	}
+	free(ps);
 	return 0;
 }
 
@@ -707,7 +742,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char	*mode, *where = NULL;
-	int		 ch;
+	int		 ch, rc;
 
 	if (argc < 2)
 		usage();
@@ -742,21 +777,28 @@ main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if ((epfd = epoll_create1(0)) == -1)
 		die("epoll_create1");
+	rc = -1;
 	if (strcmp(mode, "gate") == 0 && opt_gate != NULL)
-		return run_gate();
-	if (strcmp(mode, "stream") == 0)
-		return run_stream();
-	if (strcmp(mode, "rstafter") == 0)
-		return run_rstafter();
-	if (strcmp(mode, "blackhole") == 0)
-		return run_blackhole();
-	if (strcmp(mode, "send") == 0)
-		return run_send();
-	if (strcmp(mode, "idle") == 0)
-		return run_idle();
-	if (strcmp(mode, "rstwait") == 0)
-		return run_rstwait();
-	if (strcmp(mode, "who") == 0)
-		return run_who();
+		rc = run_gate();
+	else if (strcmp(mode, "stream") == 0)
+		rc = run_stream();
+	else if (strcmp(mode, "rstafter") == 0)
+		rc = run_rstafter();
+	else if (strcmp(mode, "blackhole") == 0)
+		rc = run_blackhole();
+	else if (strcmp(mode, "send") == 0)
+		rc = run_send();
+	else if (strcmp(mode, "idle") == 0)
+		rc = run_idle();
+	else if (strcmp(mode, "rstwait") == 0)
+		rc = run_rstwait();
+	else if (strcmp(mode, "who") == 0)
+		rc = run_who();
+	if (rc != -1) {
+		peers_free_all();
+		free(held);
+		close(epfd);
+		return rc;
+	}
 	usage();
 }
