@@ -48,6 +48,7 @@ CTL_READ(ctl_do_servers, ctl_show_servers)
 CTL_READ(ctl_do_workers, ctl_show_workers)
 CTL_READ(ctl_do_health, ctl_show_health)
 CTL_READ(ctl_do_metrics, ctl_show_metrics)
+CTL_READ(ctl_do_autoscale, ctl_show_autoscale)
 
 /* help: the command list, also as JSON for tools. */
 static bool
@@ -434,6 +435,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "sticky", 0, 3, ctl_sticky,
 	  "sticky [POOL] | sticky show|clear POOL [ADDR]",
 	  "sticky tables: counters; list or forget clients" },
+	{ "autoscale", 0, 1, ctl_do_autoscale, "autoscale [POOL]",
+	  "autoscaling: load, bounds, cooldown, hook, last decisions" },
 	{ "help", 0, 0, ctl_do_help, "help", "this list" },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };

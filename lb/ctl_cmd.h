@@ -42,6 +42,9 @@ bool ctl_show_health(const struct ctl_env *env, const struct ctl_request *req,
     struct ctl_buf *out);
 bool ctl_show_metrics(const struct ctl_env *env,
     const struct ctl_request *req, struct ctl_buf *out);
+/* autoscale [POOL]: figures and last decisions of the autoscaled pools. */
+bool ctl_show_autoscale(const struct ctl_env *env,
+    const struct ctl_request *req, struct ctl_buf *out);
 /* sticky [POOL] | sticky show POOL [ADDR] | sticky clear POOL [ADDR]. */
 bool ctl_sticky(const struct ctl_env *env, const struct ctl_request *req,
     uint32_t uid, struct ctl_buf *out);

@@ -63,6 +63,9 @@ static const struct lbctl_cmd lbctl_cmds[] = {
 	{ "sticky", 0, 3, "sticky [POOL] | sticky show|clear POOL [ADDR]",
 	  "sticky tables: entries, hits, misses, evictions; list or "
 	  "forget clients" },
+	{ "autoscale", 0, 1, "autoscale [POOL]",
+	  "autoscaled pools: load over the window, bounds, cooldown, hook "
+	  "running, last decisions" },
 	{ "help", 0, 0, "help", "the daemon's own command list" },
 	{ "failover", 0, 15, "failover [status]",
 	  "ask lb-failoverd (socket -F) for its state" },
