@@ -1,13 +1,10 @@
 /*
- * session.c - one proxied connection: pick a server, connect without
- * blocking (retrying other servers), then splice(2) bytes both ways with
- * half-close, flow control and an idle timeout.  See session.h.
- *
- * Flow control: a direction reads from its source into its pipe only while
- * the pipe is empty or draining; as soon as the destination would block,
- * the source's read event is removed and the destination's write event is
- * added, so at most one pipe's worth (64 KiB by default) is ever buffered
- * per direction and nothing spins.  All events are level-triggered.
+ * session.c - the life of one proxied connection: read the client's
+ * PROXY header when the listener wants one, pick a server, connect
+ * without blocking (retrying other servers), send our PROXY header when
+ * the server wants one, hand over to the splice data plane (relay.c),
+ * enforce the idle timeout, and release everything exactly once at the
+ * end (sess_end).  See session.h.
  *
  * Worker process only.
  */
@@ -32,24 +29,8 @@
 #include "session.h"
 #include "shm.h"
 
-/* Asked of each splice from a socket; the pipe's free space bounds it. */
-#define SESS_SPLICE_MAX		(1 << 20)
-/* Read+write rounds per callback, so one busy session cannot hog a loop. */
-#define SESS_PUMP_ROUNDS	16
-/* How long a direction waits before asking the pipe pool again. */
-#define SESS_PIPE_RETRY_MS	20
-#define SESS_SPLICE_FLAGS	(SPLICE_F_NONBLOCK | SPLICE_F_MOVE)
 /* accept_proxy: a client must have sent its whole header by then. */
 #define SESS_PROXY_TIMEOUT_MS	5000
-
-/* Result of one read+write round of a direction. */
-enum sess_step {
-	SESS_STEP_PROGRESS = 0,	/* moved bytes or saw EOF: go again */
-	SESS_STEP_BLOCKED = 1,	/* nothing moved: wait for an event */
-	SESS_STEP_NOPIPE = 2,	/* data waits but no pipe could be had */
-	SESS_STEP_ERR_SRC = 3,	/* error/RST reading the source */
-	SESS_STEP_ERR_DST = 4,	/* error/RST writing the destination */
-};
 
 /* Result of trying one server. */
 enum sess_conn {
@@ -74,10 +55,7 @@ static const char *const sess_end_names[SESS_END__COUNT] = {
 	[SESS_END_BAD_PROXY] = "bad_proxy",
 };
 
-static void	sess_end(struct sess *, enum sess_end);
 static void	sess_connect_next(struct sess *);
-static void	sess_up_cb(evutil_socket_t, short, void *);
-static void	sess_down_cb(evutil_socket_t, short, void *);
 static void	sess_proxy_bad(struct sess *, const char *);
 static void	sess_connected(struct sess *);
 
@@ -96,13 +74,6 @@ sess_nodelay(int fd)
 
 	/* Best effort: a proxy must not add Nagle delay on either side. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-}
-
-static void
-sess_timeval(struct timeval *tv, uint64_t ms)
-{
-	tv->tv_sec = (time_t)(ms / 1000);
-	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
 }
 
 /*
@@ -146,7 +117,7 @@ sess_reject(struct sess_ctx *ctx, int cfd, const struct sockaddr *sa,
  * active count, the global connection.  Logs the line, frees `s` and
  * tells the worker.  `s` is gone when this returns.
  */
-static void
+void
 sess_end(struct sess *s, enum sess_end why)
 {
 	struct sess_ctx	*ctx = s->ctx;
@@ -208,146 +179,6 @@ sess_close_all(struct sess_ctx *ctx, enum sess_end why)
 }
 
 /*
- * One round of direction `d`: read what the source has into the pipe
- * (borrowing one if needed), then write what the pipe holds to the
- * destination.  Adds bytes delivered to *moved.  See enum sess_step.
- */
-static enum sess_step
-sess_step(struct sess_ctx *ctx, struct sess_dir *d, uint64_t *moved)
-{
-	ssize_t	n;
-	bool	progress = false;
-
-	if (!d->eof) {
-		if (d->pipe[0] == -1 && pipe_get(&ctx->pipes, d->pipe) == -1)
-			return SESS_STEP_NOPIPE;	/* inpipe is 0 here */
-		n = splice(d->src, NULL, d->pipe[1], NULL, SESS_SPLICE_MAX,
-		    SESS_SPLICE_FLAGS);
-		if (n > 0) {
-			d->inpipe += (size_t)n;
-			progress = true;
-		} else if (n == 0) {
-			d->eof = true;
-			progress = true;
-		} else if (errno != EAGAIN && errno != EINTR) {
-			return SESS_STEP_ERR_SRC;
-		}
-	}
-	if (d->inpipe > 0) {
-		n = splice(d->pipe[0], NULL, d->dst, NULL, d->inpipe,
-		    SESS_SPLICE_FLAGS);
-		if (n > 0) {
-			d->inpipe -= (size_t)n;
-			*moved += (uint64_t)n;
-			progress = true;
-		} else if (n == -1 && errno != EAGAIN && errno != EINTR) {
-			return SESS_STEP_ERR_DST;
-		}
-	}
-	return progress ? SESS_STEP_PROGRESS : SESS_STEP_BLOCKED;
-}
-
-/*
- * Sets direction `d`'s events after pumping: the source is read only
- * while the pipe is empty, the destination is waited on only while the
- * pipe holds bytes, and a direction that forwarded its EOF waits on
- * nothing.  Returns true when the session ended (both directions done).
- */
-static bool
-sess_settle(struct sess *s, struct sess_dir *d, enum sess_step r)
-{
-	struct sess_ctx	*ctx = s->ctx;
-	struct timeval	 tv;
-
-	if (d->inpipe == 0)
-		pipe_put(&ctx->pipes, d->pipe, true);
-	/* Who closed first is who sent EOF first, drained or not. */
-	if (d->eof && s->first_eof == 0)
-		s->first_eof = d == &s->up ? 1 : 2;
-	if (d->eof && d->inpipe == 0) {
-		event_del(d->rev);
-		event_del(d->wev);
-		if (d->done)
-			return false;
-		/* Propagate the FIN; the other direction keeps running. */
-		(void)shutdown(d->dst, SHUT_WR);
-		d->done = true;
-		if (!s->up.done || !s->down.done)
-			return false;
-		sess_end(s, s->first_eof == 1 ? SESS_END_CLIENT_CLOSE :
-		    SESS_END_SERVER_CLOSE);
-		return true;
-	}
-	if (r == SESS_STEP_NOPIPE) {
-		/* Level-triggered read would spin: park and ask again soon. */
-		event_del(d->rev);
-		d->waitpipe = true;
-		sess_timeval(&tv, SESS_PIPE_RETRY_MS);
-		event_add(&s->ev_timer, &tv);
-	} else if (d->inpipe > 0) {
-		event_del(d->rev);
-		event_add(d->wev, NULL);
-	} else {
-		event_del(d->wev);
-		event_add(d->rev, NULL);
-	}
-	return false;
-}
-
-/*
- * Moves bytes in direction `d` until it blocks, up to a round budget,
- * counts them in the table and re-arms its events.  Returns true when
- * the session ended (then `s` is freed).
- */
-static bool
-sess_pump(struct sess *s, struct sess_dir *d)
-{
-	struct sess_ctx		*ctx = s->ctx;
-	struct shm_server	*srv = &ctx->t->servers[s->server];
-	enum sess_step		 r = SESS_STEP_BLOCKED;
-	uint64_t		 moved = 0;
-	int			 i;
-
-	d->waitpipe = false;
-	for (i = 0; i < SESS_PUMP_ROUNDS; i++) {
-		r = sess_step(ctx, d, &moved);
-		if (r != SESS_STEP_PROGRESS)
-			break;
-	}
-	if (moved > 0) {
-		d->bytes += moved;
-		atomic_fetch_add_explicit(d == &s->up ? &srv->bytes_in :
-		    &srv->bytes_out, moved, memory_order_relaxed);
-		s->last_ms = clock_mono_ms();
-	}
-	if (r == SESS_STEP_ERR_SRC || r == SESS_STEP_ERR_DST) {
-		/* up reads the client; down writes it. */
-		bool client = (d == &s->up) == (r == SESS_STEP_ERR_SRC);
-
-		sess_end(s, client ? SESS_END_CLIENT_RESET :
-		    SESS_END_SERVER_RESET);
-		return true;
-	}
-	return sess_settle(s, d, r);
-}
-
-static void
-sess_up_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct sess *s = arg;
-
-	(void)sess_pump(s, &s->up);
-}
-
-static void
-sess_down_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct sess *s = arg;
-
-	(void)sess_pump(s, &s->down);
-}
-
-/*
  * The session timer serves two purposes: it retries directions parked
  * for want of a pipe, and it enforces the idle timeout.  It is not
  * re-armed on every splice: it compares the last-activity time and
@@ -365,9 +196,9 @@ sess_timer_cb(evutil_socket_t fd, short what, void *arg)
 		sess_proxy_bad(s, "no complete PROXY header in time");
 		return;
 	}
-	if (s->up.waitpipe && sess_pump(s, &s->up))
+	if (s->up.waitpipe && sess_relay_pump(s, &s->up))
 		return;
-	if (s->down.waitpipe && sess_pump(s, &s->down))
+	if (s->down.waitpipe && sess_relay_pump(s, &s->down))
 		return;
 	left = (int64_t)idle - (clock_mono_ms() - s->last_ms);
 	if (idle > 0 && left <= 0) {
@@ -380,35 +211,6 @@ sess_timer_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	sess_timeval(&tv, (uint64_t)left);
 	event_add(&s->ev_timer, &tv);
-}
-
-/*
- * The server answered: start relaying.  The client may already have sent
- * bytes (or EOF); level-triggered events pick that up at once.
- */
-static void
-sess_established(struct sess *s)
-{
-	struct sess_ctx	*ctx = s->ctx;
-	struct event_base *base = ctx->base;
-	struct timeval	 tv;
-
-	atomic_store_explicit(&ctx->t->servers[s->server].consec_failures, 0,
-	    memory_order_relaxed);
-	s->state = SESS_RELAYING;
-	s->up.dst = s->sfd;
-	s->down.src = s->sfd;
-	event_assign(&s->ev_sread, base, s->sfd, EV_READ | EV_PERSIST,
-	    sess_down_cb, s);
-	event_assign(&s->ev_swrite, base, s->sfd, EV_WRITE | EV_PERSIST,
-	    sess_up_cb, s);
-	s->last_ms = clock_mono_ms();
-	event_add(&s->ev_cread, NULL);
-	event_add(&s->ev_sread, NULL);
-	if (ctx->conf->idle_timeout_ms > 0) {
-		sess_timeval(&tv, ctx->conf->idle_timeout_ms);
-		event_add(&s->ev_timer, &tv);
-	}
 }
 
 /* Counts a failed connect against the current server and lets it go. */
@@ -563,12 +365,12 @@ sess_init_events(struct sess *s)
 	struct event_base *base = s->ctx->base;
 
 	event_assign(&s->ev_cread, base, s->cfd, EV_READ | EV_PERSIST,
-	    sess_up_cb, s);
+	    sess_relay_up_cb, s);
 	event_assign(&s->ev_cwrite, base, s->cfd, EV_WRITE | EV_PERSIST,
-	    sess_down_cb, s);
+	    sess_relay_down_cb, s);
 	/* Server events get their fd once connected; valid for event_del. */
-	event_assign(&s->ev_sread, base, -1, 0, sess_down_cb, s);
-	event_assign(&s->ev_swrite, base, -1, 0, sess_up_cb, s);
+	event_assign(&s->ev_sread, base, -1, 0, sess_relay_down_cb, s);
+	event_assign(&s->ev_swrite, base, -1, 0, sess_relay_up_cb, s);
 	evtimer_assign(&s->ev_timer, base, sess_timer_cb, s);
 	s->up.rev = &s->ev_cread;
 	s->up.wev = &s->ev_swrite;
@@ -664,7 +466,7 @@ sess_proxy_recv_cb(evutil_socket_t fd, short what, void *arg)
 	event_del(&s->ev_cread);
 	event_del(&s->ev_timer);
 	event_assign(&s->ev_cread, s->ctx->base, s->cfd, EV_READ | EV_PERSIST,
-	    sess_up_cb, s);
+	    sess_relay_up_cb, s);
 	s->state = SESS_CONNECTING;
 	sess_connect_next(s);
 }
@@ -719,7 +521,7 @@ sess_proxy_send_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	event_del(&s->ev_swrite);
 	if (rc == 1) {
-		sess_established(s);
+		sess_relay_start(s);
 		return;
 	}
 	if (!(what & EV_WRITE))
@@ -751,7 +553,7 @@ sess_connected(struct sess *s)
 	if (mode == PROXY_SEND_INHERIT)
 		mode = ctx->t->pools[s->listener->pool_idx].send_proxy;
 	if (mode != PROXY_SEND_V1 && mode != PROXY_SEND_V2) {
-		sess_established(s);
+		sess_relay_start(s);
 		return;
 	}
 	if (s->has_daddr)
@@ -764,7 +566,7 @@ sess_connected(struct sess *s)
 	s->plen = n > 0 ? (size_t)n : 0;
 	s->poff = 0;
 	if ((rc = sess_proxy_write(s)) == 1) {
-		sess_established(s);
+		sess_relay_start(s);
 		return;
 	}
 	if (rc == -1) {

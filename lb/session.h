@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
@@ -145,5 +146,31 @@ const char *sess_end_name(enum sess_end e);
  * the worker calls it on a short timer.
  */
 void sess_close_down(struct sess_ctx *ctx);
+
+/*
+ * Shared by session.c (life of a session) and relay.c (its data plane);
+ * not for the worker.
+ */
+
+/* How long a direction waits before asking the pipe pool again. */
+#define SESS_PIPE_RETRY_MS	20
+
+static inline void
+sess_timeval(struct timeval *tv, uint64_t ms)
+{
+	tv->tv_sec = (time_t)(ms / 1000);
+	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
+}
+
+/* Releases all `s` owns, logs its line, frees it (session.c). */
+void sess_end(struct sess *s, enum sess_end why);
+/* The server is ready: start relaying both ways (relay.c). */
+void sess_relay_start(struct sess *s);
+/* Pumps direction `d`; true when the session ended (relay.c). */
+bool sess_relay_pump(struct sess *s, struct sess_dir *d);
+/* EV_READ on the client / EV_WRITE on the server: pump up (relay.c). */
+void sess_relay_up_cb(evutil_socket_t fd, short what, void *arg);
+/* EV_READ on the server / EV_WRITE on the client: pump down (relay.c). */
+void sess_relay_down_cb(evutil_socket_t fd, short what, void *arg);
 
 #endif
