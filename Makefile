@@ -173,6 +173,12 @@ $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $(FUZZ_OBJ)
 	@[ "$(V)" != 0 ] || echo "  LD      $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
+# This one includes lb/health.c to reach its static matcher: no health.o.
+$(FUZZ_DIR)/fuzz_health_match: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_health_match.o \
+		$(filter-out $(FUZZ_DIR)/obj/lb/health.o,$(FUZZ_OBJ))
+	@[ "$(V)" != 0 ] || echo "  LD      $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
 fuzz: deps
 	@$(MAKE) --no-print-directory deps DEB_PKGS="clang libclang-rt-14-dev"
 	@$(MAKE) --no-print-directory $(FUZZ_BINS)
