@@ -10,7 +10,8 @@
 #  3. A reload (the master, unprivileged now, re-reads the file) starts a
 #     new generation, also unprivileged; a killed worker's replacement too.
 #  4. A reload that adds a listener on another port below 1024 fails (no
-#     CAP_NET_BIND_SERVICE left) and the old listener keeps serving.
+#     CAP_NET_BIND_SERVICE left) and the old listener keeps serving; a
+#     kill -9 of the master still takes the workers with it.
 #  5. A user that does not exist: lbd refuses to start and names it; a
 #     badly spelled one is a config error with file:line (lbd -n).
 . "$(dirname "$0")/lib.sh"
@@ -125,7 +126,17 @@ port_listening "$lport2" && fail "port $lport2 is listening after the failed rel
 "$CLIENT" who "127.0.0.1:$lport" -n 5 >/dev/null 2>&1 ||
 	fail "the old listener stopped serving after the failed reload"
 info "old listener still serves"
-stop_lbd
+# PR_SET_PDEATHSIG survives the drop (set after it, in each child).
+ws=$(lbd_workers | tr '\n' ' ')
+kill_child KILL "$LBD_PID"
+workers_gone() {
+	local w
+	for w in $ws; do pid_alive "$w" && return 1; done
+	return 0
+}
+wait_for 1000 workers_gone || fail "unprivileged workers outlived the master's kill -9 by 1 s"
+LBD_PID=""
+info "master killed -9: its unprivileged workers gone within 1 s"
 
 # A user that does not exist.
 missing=lbt-nouser-$$
