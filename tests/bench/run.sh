@@ -141,6 +141,7 @@ measure_conn1() {
 	local t=$1 r=$2 line n s0 s1
 	[ -n "$BAL_PID" ] && s0=$(tree_sleeps "$BAL_PID")
 	if [ -n "$BAL_PID" ] && have perf; then
+		rm -f "$TMP/pstat"
 		perf stat -e raw_syscalls:sys_enter -x, -o "$TMP/pstat" \
 		    -p "$(tree_pids "$BAL_PID" | paste -sd,)" >/dev/null 2>&1 &
 		PERF_PID=$!
@@ -157,7 +158,7 @@ measure_conn1() {
 	if [ -n "$PERF_PID" ]; then
 		kill -INT "$PERF_PID" 2>/dev/null; wait "$PERF_PID" 2>/dev/null
 		PERF_PID=""
-		n=$(awk -F, '/raw_syscalls/ { print $1 + 0 }' "$TMP/pstat")
+		n=$(awk -F, '/raw_syscalls/ { print $1 + 0 }' "$TMP/pstat" 2>/dev/null)
 		[ -n "$n" ] && [ -n "$line" ] && rec "$t" "$r" syscalls_per_conn \
 		    "$(echo "$line" | kv ok | awk -v n="$n" '{ printf "%.1f", $1 ? n / $1 : 0 }')"
 	fi
@@ -185,6 +186,9 @@ measure_idle() {
 	[ -n "$BAL_PID" ] || return 0
 	sleep 0.3
 	rss0=$(tree_rss "$BAL_PID"); fd0=$(tree_fds "$BAL_PID")
+	# The child truncates the file only after the fork: remove the last
+	# round's, or its "ready" line could be read before that.
+	rm -f "$TMP/idle.out"
 	$CPU_LOAD "$LBBENCH" idle --target "$(echo_targets)" \
 	    --conns "$BENCH_IDLE" --duration 60s >"$TMP/idle.out" 2>&1 &
 	IDLE_PID=$!
