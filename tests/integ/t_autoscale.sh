@@ -13,7 +13,7 @@
 #   - all along a client loop is served (failed 0) and the held
 #     connections all survived until released;
 #   - the server count never left 1..3; lbctl autoscale (text and JSON)
-#     and the log show every decision with its inputs.
+#     and the log show every decision with its inputs, kept by a reload.
 . "$(dirname "$0")/lib.sh"
 lb_init t_autoscale
 command -v jq >/dev/null || skip "jq missing"
@@ -150,6 +150,11 @@ ls "$LB_AUTOSCALE_DIR"/web/*.pid >/dev/null 2>&1 &&
 grep -q '^web  *1  ' "$T/as.txt" || fail "lbctl autoscale: $(cat "$T/as.txt")"
 [ "$(grep -c 'scale_in   *below_target' "$T/as.txt")" -eq 2 ] ||
 	fail "lbctl autoscale decisions: $(cat "$T/as.txt")"
+
+# A reload keeps the pool's figures and decisions.
+"$LBCTL" reload >/dev/null || fail "reload"
+[ "$(as_json | jq '.[0].decisions | length')" -eq 4 ] ||
+	fail "decisions lost at reload: $(as_json)"
 
 # Nothing lost: every traffic client and every held connection served.
 touch "$T/stop-traffic"
