@@ -59,6 +59,10 @@ endif
 UNITS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOLS	:= $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 
+# Objects are not intermediate files: keep them, so a later make never
+# relinks a test from a fresh object built with other flags.
+.SECONDARY:
+
 .PHONY: all deps run check test unit integ asan fuzz bench install uninstall clean
 all: $(BINS) $(TOOLS)
 
@@ -141,7 +145,8 @@ asan: deps
 	  $(patsubst $(BUILD)/%,build/asan/%,$(UNITS))
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	 $(MAKE) --no-print-directory BUILD=build/asan test
+	 $(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" \
+	  CFLAGS="$(ASAN_FLAGS)" LDFLAGS="$(ASAN_FLAGS)" test
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c), built by clang with ASan and
 # UBSan over the project's own sources (compiled again by clang into
