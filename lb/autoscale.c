@@ -415,13 +415,29 @@ as_healthy(const struct shm_server *s)
 	    atomic_load(&s->weight) > 0;
 }
 
+/* True when pool/server is one of the config's own servers. */
+static bool
+as_in_config(const struct conf *c, const char *pool, const char *server)
+{
+	uint32_t i, k;
+
+	for (i = 0; i < c->npools; i++) {
+		if (strcmp(c->pools[i].name, pool) != 0)
+			continue;
+		for (k = 0; k < c->pools[i].nservers; k++)
+			if (strcmp(c->pools[i].servers[k].name, server) == 0)
+				return true;
+	}
+	return false;
+}
+
 /*
  * Reads pool `name` from the table: its servers in pool order into srv
  * and idx (*n of them), healthy ones counted, their active connections
  * summed.  False when the pool is not in the table.
  */
 static bool
-as_measure(const struct shm_table *t, const char *name,
+as_measure(const struct shm_table *t, const struct conf *c, const char *name,
     struct as_server *srv, uint32_t *idx, size_t *n, uint32_t *healthy,
     int64_t *active)
 {
@@ -442,6 +458,7 @@ as_measure(const struct shm_table *t, const char *name,
 			continue;
 		srv[*n].active = atomic_load(&t->servers[i].active);
 		srv[*n].ready = as_healthy(&t->servers[i]);
+		srv[*n].added = !as_in_config(c, name, t->servers[i].name);
 		idx[(*n)++] = i;
 		if (srv[*n - 1].ready) {
 			(*healthy)++;
@@ -470,7 +487,8 @@ as_pool_tick(struct autoscale *a, int slot, int64_t now)
 	int			 k;
 	bool			 changed;
 
-	if (!as_measure(a->t, p->name, srv, idx, &n, &p->healthy, &active))
+	if (!as_measure(a->t, *a->confp, p->name, srv, idx, &n, &p->healthy,
+	    &active))
 		return;
 	autoscale_window_add(&p->win, now, active);
 	p->avg_milli = autoscale_window_avg(&p->win, now, &p->full);

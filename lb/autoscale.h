@@ -72,6 +72,7 @@ struct as_decision {
 struct as_server {
 	int32_t		active;
 	bool		ready;		/* healthy: may be named */
+	bool		added;		/* not in the config: added at run time */
 };
 
 /* Time-stamped samples of a pool's active connections, a ring. */

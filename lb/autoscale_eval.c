@@ -100,10 +100,19 @@ autoscale_pick_drain(const struct as_server *s, size_t n)
 	size_t	 i;
 	int	 best = -1;
 
-	/* "<=": among equals the last wins, so run-time additions go first. */
-	for (i = 0; i < n; i++)
-		if (s[i].ready && (best == -1 || s[i].active <= s[best].active))
+	/*
+	 * Shrink what was grown: a server added at run time goes before one
+	 * of the config's, whatever their loads; then the least loaded, and
+	 * among equals the last ("<="), the most recently added.
+	 */
+	for (i = 0; i < n; i++) {
+		if (!s[i].ready)
+			continue;
+		if (best == -1 || (s[i].added && !s[best].added) ||
+		    (s[i].added == s[best].added &&
+		    s[i].active <= s[best].active))
 			best = (int)i;
+	}
 	return best;
 }
 

@@ -207,7 +207,8 @@ END_TEST
 START_TEST(drain_choice)
 {
 	struct as_server s[5] = {
-		{ 4, true }, { 1, true }, { 0, false }, { 1, true }, { 9, true },
+		{ 4, true, false }, { 1, true, false }, { 0, false, false },
+		{ 1, true, false }, { 9, true, false },
 	};
 
 	/* Least loaded ready: 1 (twice): the later one, added last. */
@@ -216,6 +217,11 @@ START_TEST(drain_choice)
 	ck_assert_int_eq(autoscale_pick_drain(s, 5), 1);
 	s[2].ready = true;		/* 0 active, now ready */
 	ck_assert_int_eq(autoscale_pick_drain(s, 5), 2);
+	/* A server added at run time goes first, even when busier. */
+	s[4].added = true;
+	ck_assert_int_eq(autoscale_pick_drain(s, 5), 4);
+	s[0].added = true;		/* of the added ones, the least loaded */
+	ck_assert_int_eq(autoscale_pick_drain(s, 5), 0);
 	s[0].ready = s[1].ready = s[2].ready = s[3].ready = s[4].ready =
 	    false;
 	ck_assert_int_eq(autoscale_pick_drain(s, 5), -1);
