@@ -204,6 +204,44 @@ struct shm_maglev {
 _Static_assert(sizeof(struct shm_maglev) % 8 == 0, "shm_maglev aligned");
 _Static_assert(SHM_MAX_SERVERS < SHM_MAGLEV_EMPTY, "indexes fit uint16");
 
+/*
+ * Per-source connection counts (maxconn_per_source, common/srclimit.c).
+ * Each slot is one 64-bit word, (40-bit tag of the client address's hash)
+ * << 24 | (24-bit count), so a slot is claimed, counted and freed with a
+ * single compare-and-swap: no lock, and a count of 0 is a free slot
+ * whatever its tag.  An address lives in one of SHM_SRC_PROBES slots from
+ * its hash (linear probing); when all of them hold other addresses the
+ * client is let through uncounted (table_full).
+ *
+ * share[w][i] is worker slot w's part of slot i's count (written by that
+ * worker only), so the master takes a dead worker's part back
+ * (shm_worker_release) and the counts never drift.  The shares are
+ * 8 MiB of address space, but a page costs memory only once a worker
+ * counts a client in it.
+ */
+#define SHM_SRC_SLOTS		16384	/* power of two */
+#define SHM_SRC_PROBES		16
+#define SHM_SRC_COUNT_BITS	24
+#define SHM_SRC_COUNT_MAX	((1u << SHM_SRC_COUNT_BITS) - 1)
+
+struct shm_srcs {
+	_Atomic uint32_t	maxconn_per_source; /* 0 = off: master */
+	uint32_t		pad0;
+	uint64_t		seed;		/* hash key, set at start */
+	_Atomic uint64_t	rejects;	/* clients closed over the cap */
+	_Atomic uint64_t	table_full;	/* let through uncounted */
+	_Atomic int64_t		log_next_ms;	/* rate limit of the log line */
+	_Atomic uint64_t	logged;
+	uint8_t			reserved[16];
+	_Atomic uint64_t	slot[SHM_SRC_SLOTS];
+	_Atomic int32_t		share[SHM_MAX_WORKERS][SHM_SRC_SLOTS];
+};
+
+_Static_assert((SHM_SRC_SLOTS & (SHM_SRC_SLOTS - 1)) == 0,
+    "SHM_SRC_SLOTS is a power of two");
+_Static_assert(sizeof(struct shm_srcs) == 64 + 8 * SHM_SRC_SLOTS +
+    4 * SHM_MAX_WORKERS * SHM_SRC_SLOTS, "shm_srcs layout");
+
 struct shm_table {
 	uint32_t		magic;
 	uint32_t		version;
@@ -220,6 +258,7 @@ struct shm_table {
 	struct shm_server	servers[SHM_MAX_SERVERS];
 	struct shm_worker	workers[SHM_MAX_WORKERS];
 	struct shm_maglev	maglev[SHM_MAX_POOLS];	/* by pool index */
+	struct shm_srcs		srcs;		/* maxconn_per_source */
 };
 
 _Static_assert(sizeof(struct shm_server) % 8 == 0, "shm_server aligned");

@@ -24,11 +24,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 
 #include "clock.h"
 #include "log.h"
 #include "shm.h"
+#include "srclimit.h"
 
 /*
  * Pool list entries are plain uint32_t in the layout; they are read by
@@ -99,6 +102,7 @@ struct shm_table *
 shm_create(void)
 {
 	struct shm_table	*t;
+	uint64_t		 seed;
 	int			 saved;
 	uint32_t		 i;
 
@@ -110,6 +114,13 @@ shm_create(void)
 	t->version = SHM_VERSION;
 	t->size = sizeof(*t);
 	t->started_ms = clock_wall_ms();
+	/*
+	 * A key an outsider cannot guess, so nobody can pick addresses that
+	 * crowd one probe run of the per-source table; workers inherit it.
+	 */
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		seed = (uint64_t)t->started_ms ^ (uint64_t)getpid() << 32;
+	srclimit_init(&t->srcs, seed);
 	for (i = 0; i < SHM_MAX_POOLS; i++) {
 		if (shm_mutex_init(&t->pools[i].lock) == -1)
 			goto fail;
@@ -421,10 +432,11 @@ shm_worker_claim(struct shm_table *t, int32_t pid, uint32_t generation)
 
 /*
  * Master, after reaping a worker: takes back every share the dead worker
- * still had counted (its global reservations and each server's active
- * count) and frees the slot.  Each share is swapped to 0 and subtracted
+ * still had counted (its global reservations, each server's active
+ * count and each client address's, srclimit.c) and frees the slot.  Each share is swapped to 0 and subtracted
  * once, so the global counts end exactly where they would have been had
- * the worker released its connections itself.  O(SHM_MAX_SERVERS).
+ * the worker released its connections itself.
+ * O(SHM_MAX_SERVERS + SHM_SRC_SLOTS).
  */
 void
 shm_worker_release(struct shm_table *t, uint32_t slot)
@@ -443,6 +455,7 @@ shm_worker_release(struct shm_table *t, uint32_t slot)
 		n = atomic_exchange(&w->server_active[i], 0);
 		atomic_fetch_sub(&t->servers[i].active, n);
 	}
+	srclimit_worker_release(&t->srcs, slot);
 	n = atomic_exchange(&w->active, 0);
 	atomic_fetch_sub(&t->active, n);
 	atomic_store(&w->conns_total, 0);
