@@ -116,6 +116,7 @@ struct conf {
 	char			path[4096];	/* the file this came from */
 	uint32_t		workers;	/* 0 in file = online CPUs; resolved >= 1 */
 	uint32_t		maxconn;	/* 1..1000000, default 10000 */
+	uint32_t		maxconn_per_source; /* 0..1000000, 0 = off */
 	char			control_socket[CONF_PATH_MAX];
 	char			state_file[4096]; /* "" = not persisted */
 	char			control_group[CONF_USER_MAX]; /* "" = none */

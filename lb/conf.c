@@ -47,7 +47,7 @@
 #define CONF_DEF_STICKY_CAP	100000
 
 static const char *const conf_keys_root[] = { "workers", "maxconn",
-    "control_socket", "control_group", "state_file", "log", "timeouts",
+    "maxconn_per_source", "control_socket", "control_group", "state_file", "log", "timeouts",
     "pools", "listeners", "user", NULL };
 static const char *const conf_keys_log[] = { "facility", "connections",
     NULL };
@@ -223,6 +223,9 @@ conf_globals(struct conf_ctx *ctx, struct conf *c,
 	if (conf_get_int(ctx, root, "maxconn", 1, CONF_MAX_MAXCONN, &v) ==
 	    CONF_GET_OK)
 		c->maxconn = (uint32_t)v;
+	if (conf_get_int(ctx, root, "maxconn_per_source", 0, CONF_MAX_MAXCONN,
+	    &v) == CONF_GET_OK)
+		c->maxconn_per_source = (uint32_t)v;
 	conf_abs_path(ctx, root, "control_socket", c->control_socket,
 	    sizeof(c->control_socket));
 	conf_abs_path(ctx, root, "state_file", c->state_file,

@@ -309,6 +309,12 @@ ctl_global_families_emit(struct ctl_msink *k, const struct ctl_env *env)
 	ctl_family(k, "lb_maxconn_rejects_total", "counter",
 	    "Clients closed at the global maxconn");
 	ctl_sample_u(k, atomic_load(&t->maxconn_rejects));
+	ctl_family(k, "lb_per_source_rejects_total", "counter",
+	    "Clients closed at maxconn_per_source");
+	ctl_sample_u(k, atomic_load(&t->srcs.rejects));
+	ctl_family(k, "lb_per_source_table_full_total", "counter",
+	    "Clients let in uncounted: no per-source slot free near their hash");
+	ctl_sample_u(k, atomic_load(&t->srcs.table_full));
 }
 
 bool

@@ -22,6 +22,7 @@
 #include "health.h"
 #include "log.h"
 #include "shm.h"
+#include "srclimit.h"
 #include "sticky.h"
 
 bool
@@ -159,6 +160,33 @@ ctl_facts(const struct ctl_env *env, struct ctl_facts *f)
 	ctl_pools_up(env->t, &f->pools_up, &f->pools);
 }
 
+/*
+ * maxconn_per_source in status: the cap, clients refused over it, client
+ * addresses counted now (a 128 KiB scan of the table) and clients let in
+ * uncounted because their probe run was full.
+ */
+static void
+ctl_status_srcs(const struct shm_table *t, struct json_w *w,
+    struct ctl_buf *out)
+{
+	const struct shm_srcs	*s = &t->srcs;
+
+	if (w != NULL) {
+		json_kv_uint(w, "maxconn_per_source",
+		    atomic_load(&s->maxconn_per_source));
+		json_kv_uint(w, "per_source_rejects", atomic_load(&s->rejects));
+		json_kv_uint(w, "per_source_addresses", srclimit_tracked(s));
+		json_kv_uint(w, "per_source_table_full",
+		    atomic_load(&s->table_full));
+		return;
+	}
+	ctl_buf_printf(out, "per source:  cap %u (0 = off), %llu refused, "
+	    "%u addresses counted, %llu let in uncounted (table full)\n",
+	    atomic_load(&s->maxconn_per_source),
+	    (unsigned long long)atomic_load(&s->rejects), srclimit_tracked(s),
+	    (unsigned long long)atomic_load(&s->table_full));
+}
+
 bool
 ctl_show_status(const struct ctl_env *env, const struct ctl_request *req,
     struct ctl_buf *out)
@@ -190,6 +218,7 @@ ctl_show_status(const struct ctl_env *env, const struct ctl_request *req,
 		json_kv_uint(&w, "maxconn", atomic_load(&t->maxconn));
 		json_kv_uint(&w, "maxconn_rejects",
 		    atomic_load(&t->maxconn_rejects));
+		ctl_status_srcs(t, &w, out);
 		json_kv_uint(&w, "pools_up", f.pools_up);
 		json_kv_uint(&w, "pools_total", f.pools);
 		json_obj_end(&w);
@@ -210,6 +239,7 @@ ctl_show_status(const struct ctl_env *env, const struct ctl_request *req,
 	    (unsigned long long)atomic_load(&t->conns_total),
 	    (unsigned long long)atomic_load(&t->maxconn_rejects),
 	    atomic_load(&t->maxconn));
+	ctl_status_srcs(t, NULL, out);
 	ctl_buf_printf(out, "pools:       %u up / %u\n", f.pools_up, f.pools);
 	return true;
 }

@@ -168,6 +168,7 @@ master_table_load(struct master *m, const struct conf *c,
 	if (reload_table_fits(m, c, errs) == -1)
 		return -1;
 	atomic_store(&m->t->maxconn, c->maxconn);
+	atomic_store(&m->t->srcs.maxconn_per_source, c->maxconn_per_source);
 	for (i = 0; i < SHM_MAX_POOLS; i++) {
 		const struct conf_pool *keep = NULL;
 

@@ -28,6 +28,7 @@
 #include "ratelimit.h"
 #include "session.h"
 #include "shm.h"
+#include "srclimit.h"
 
 /* accept_proxy: a client must have sent its whole header by then. */
 #define SESS_PROXY_TIMEOUT_MS	5000
@@ -53,6 +54,7 @@ static const char *const sess_end_names[SESS_END__COUNT] = {
 	[SESS_END_MAXCONN] = "maxconn",
 	[SESS_END_SERVER_DOWN] = "server_down",
 	[SESS_END_BAD_PROXY] = "bad_proxy",
+	[SESS_END_PER_SOURCE] = "per_source",
 };
 
 static void	sess_connect_next(struct sess *);
@@ -89,9 +91,12 @@ sess_log(struct sess_ctx *ctx, const struct sockaddr *sa,
 	char		 cbuf[ADDR_STRLEN];
 	const char	*pool, *srv = "-";
 
-	/* no_server and bad_proxy have their own rate-limited lines. */
+	/*
+	 * no_server, bad_proxy and per_source have their own rate-limited
+	 * lines: one source holding its cap must not flood the log.
+	 */
 	if (!ctx->conf->log_connections || why == SESS_END_NO_SERVER ||
-	    why == SESS_END_BAD_PROXY)
+	    why == SESS_END_BAD_PROXY || why == SESS_END_PER_SOURCE)
 		return;
 	pool = ctx->t->pools[l->pool_idx].name;
 	if (server != SHM_NONE)
@@ -143,6 +148,8 @@ sess_end(struct sess *s, enum sess_end why)
 	    s->down.bytes, why);
 	if (s->server != SHM_NONE)
 		shm_server_release(ctx->t, ctx->slot, s->server);
+	if (s->src != SHM_NONE)
+		srclimit_release(&ctx->t->srcs, ctx->slot, s->src);
 	shm_conn_release(ctx->t, ctx->slot);
 	TAILQ_REMOVE(&ctx->sessions, s, entry);
 	ctx->nsessions--;
@@ -584,13 +591,15 @@ sess_connected(struct sess *s)
 
 void
 sess_start(struct sess_ctx *ctx, int cfd, const struct sockaddr *sa,
-    socklen_t salen, const struct worker_listener *l)
+    socklen_t salen, const struct worker_listener *l, uint32_t src)
 {
 	struct sess *s;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		log_warn("session for %s", l->name);
 		close(cfd);
+		if (src != SHM_NONE)
+			srclimit_release(&ctx->t->srcs, ctx->slot, src);
 		shm_conn_release(ctx->t, ctx->slot);
 		return;
 	}
@@ -603,6 +612,7 @@ sess_start(struct sess_ctx *ctx, int cfd, const struct sockaddr *sa,
 	memcpy(&s->caddr, sa, salen);
 	s->listener = l;
 	s->server = SHM_NONE;
+	s->src = src;
 	s->start_ms = s->last_ms = clock_mono_ms();
 	s->up.src = cfd;
 	s->down.dst = cfd;

@@ -44,6 +44,7 @@ enum sess_end {
 	SESS_END_MAXCONN = 9,		/* global maxconn reached at accept */
 	SESS_END_SERVER_DOWN = 10,	/* on_down = "shutdown": server down */
 	SESS_END_BAD_PROXY = 11,	/* accept_proxy: bad/missing header */
+	SESS_END_PER_SOURCE = 12,	/* maxconn_per_source reached */
 	SESS_END__COUNT
 };
 
@@ -79,6 +80,7 @@ struct sess {
 	struct sockaddr_storage	 caddr;
 	const struct worker_listener *listener;
 	uint32_t		 server;	/* SHM_NONE until picked */
+	uint32_t		 src;		/* srclimit slot, or SHM_NONE */
 	uint32_t		 tried[BAL_MAX_TRIES];
 	uint32_t		 ntried;
 	int64_t			 start_ms;	/* monotonic */
@@ -120,12 +122,13 @@ struct sess_ctx {
 
 /*
  * Starts proxying accepted client `cfd` (non-blocking) from listener `l`.
- * The caller has reserved one global connection (shm_conn_reserve); the
- * session takes ownership of it and of cfd in every case, including
- * failure (client closed, reservation released, line logged).
+ * The caller has reserved one global connection (shm_conn_reserve) and,
+ * unless `src` is SHM_NONE, counted the client's address in srclimit
+ * slot `src`; the session takes ownership of both and of cfd in every
+ * case, including failure (client closed, counts released, line logged).
  */
 void sess_start(struct sess_ctx *ctx, int cfd, const struct sockaddr *sa,
-    socklen_t salen, const struct worker_listener *l);
+    socklen_t salen, const struct worker_listener *l, uint32_t src);
 
 /*
  * Closes accepted client `cfd` without proxying it (e.g. `why` =

@@ -21,12 +21,15 @@
 
 #include <event2/event.h>
 
+#include "addr.h"
 #include "balance.h"
 #include "clock.h"
 #include "log.h"
 #include "pipe.h"
+#include "ratelimit.h"
 #include "session.h"
 #include "shm.h"
+#include "srclimit.h"
 #include "worker.h"
 
 #define WORKER_ACCEPT_BATCH	32	/* accepts per listener wake-up */
@@ -230,8 +233,64 @@ worker_listener_broken(struct worker_lis *wl)
 }
 
 /*
- * Listener readable: accepts up to a batch of clients.  Each is checked
- * against the global maxconn and handed to a new session.
+ * Closes client `cfd`, whose address already holds maxconn_per_source
+ * connections: counts it and logs at most one line a second across all
+ * workers, with how many were not logged (a source hammering its cap
+ * must not flood syslog).
+ */
+static void
+worker_per_source_reject(struct worker *w, struct worker_lis *wl, int cfd,
+    const struct sockaddr *sa, uint32_t cap)
+{
+	struct shm_srcs	*s = &w->ctx.t->srcs;
+	char		 cbuf[ADDR_STRLEN];
+	uint64_t	 n, skipped;
+
+	n = atomic_fetch_add_explicit(&s->rejects, 1,
+	    memory_order_relaxed) + 1;
+	if (ratelimit_shared(&s->log_next_ms, &s->logged, n, clock_mono_ms(),
+	    1000, &skipped))
+		log_warnx("listener %s: client %s closed: its address holds "
+		    "maxconn_per_source %u (%llu more since the last such "
+		    "line, %llu in all)", wl->l->name,
+		    addr_format(sa, cbuf, sizeof(cbuf)), cap,
+		    (unsigned long long)skipped, (unsigned long long)n);
+	sess_reject(&w->ctx, cfd, sa, wl->l, SESS_END_PER_SOURCE);
+}
+
+/*
+ * Admits accepted client `cfd`: one place under the global maxconn, then
+ * one under maxconn_per_source for its address (when set), then a
+ * session that owns both.  Over either cap the client is closed at once
+ * and nothing stays counted.
+ */
+static void
+worker_admit(struct worker *w, struct worker_lis *wl, int cfd,
+    const struct sockaddr *sa, socklen_t len)
+{
+	struct shm_table	*t = w->ctx.t;
+	uint32_t		 cap, src = SHM_NONE;
+
+	if (shm_conn_reserve(t, w->ctx.slot) == -1) {
+		atomic_fetch_add_explicit(&t->maxconn_rejects, 1,
+		    memory_order_relaxed);
+		sess_reject(&w->ctx, cfd, sa, wl->l, SESS_END_MAXCONN);
+		return;
+	}
+	cap = atomic_load_explicit(&t->srcs.maxconn_per_source,
+	    memory_order_relaxed);
+	if (cap > 0 && srclimit_acquire(&t->srcs, w->ctx.slot, sa, cap,
+	    &src) == SRC_OVER) {
+		shm_conn_release(t, w->ctx.slot);
+		worker_per_source_reject(w, wl, cfd, sa, cap);
+		return;
+	}
+	sess_start(&w->ctx, cfd, sa, len, wl->l, src);
+}
+
+/*
+ * Listener readable: accepts up to a batch of clients, each admitted
+ * (worker_admit) or closed at once.
  */
 static void
 worker_accept_cb(evutil_socket_t fd, short what, void *arg)
@@ -265,14 +324,7 @@ worker_accept_cb(evutil_socket_t fd, short what, void *arg)
 			}
 			continue;	/* ECONNABORTED, EPERM, EINTR ... */
 		}
-		if (shm_conn_reserve(w->ctx.t, w->ctx.slot) == -1) {
-			atomic_fetch_add_explicit(&w->ctx.t->maxconn_rejects,
-			    1, memory_order_relaxed);
-			sess_reject(&w->ctx, cfd, (struct sockaddr *)&ss, wl->l,
-			    SESS_END_MAXCONN);
-			continue;
-		}
-		sess_start(&w->ctx, cfd, (struct sockaddr *)&ss, len, wl->l);
+		worker_admit(w, wl, cfd, (struct sockaddr *)&ss, len);
 	}
 }
 

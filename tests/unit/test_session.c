@@ -147,7 +147,7 @@ client(void)
 	a = accept4(front, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK);
 	ck_assert_int_ne(a, -1);
 	ck_assert_int_eq(shm_conn_reserve(t, ctx.slot), 0);
-	sess_start(&ctx, a, (struct sockaddr *)&ss, len, &wl);
+	sess_start(&ctx, a, (struct sockaddr *)&ss, len, &wl, SHM_NONE);
 	return c;
 }
 
