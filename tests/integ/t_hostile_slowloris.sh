@@ -8,8 +8,15 @@
 #  - The idle timeout reclaims them: all 5,000 are closed by lbd within
 #    3 s + 3 s of slack after they were opened, and the counts return
 #    to 0.
-#  - maxconn_per_source (a per-source cap) is not implemented in lbd; that
-#    half of the slowloris defence is skipped and said so below.
+#  - Then the per-source cap: a reload sets maxconn_per_source = 100 (and
+#    timeouts.idle 60s, so the idle timeout cannot be what closes them),
+#    and 127.0.0.1 opens 5,000 idle connections again.  Exactly 100 are
+#    held (lbctl --json status: active 100, per_source_rejects 4900),
+#    the other 4,900 are closed by lbd within 5 s of the last connect,
+#    one more from 127.0.0.1 is closed at once, a client from 127.0.0.2
+#    is served within 1 s, the log says so in a handful of rate-limited
+#    lines, not 4,900; once the 100 are closed every count (status
+#    active, servers active, per-source addresses) is 0.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hostile_lib.sh"
 lb_init t_hostile_slowloris
@@ -56,5 +63,60 @@ info "log: $n_idle end=idle_timeout"
 wait_for 5000 eval '[ "$(lbd_active)" -eq 0 ] && [ "$(lbd_server_active)" -eq 0 ]' ||
 	fail "counts after the flood: $(lbd_active) / $(lbd_server_active)"
 info "counts back to 0"
-info "maxconn_per_source: not implemented in lbd (no per-source cap): the cap half of this test is skipped"
+kill_child TERM "$IDLE"
+
+# --- the per-source cap ----------------------------------------------
+CAP=100
+status_key() { ctl --json status | jsum "$1"; }
+gen=$(status_key generation)
+{
+	conf_head 2 6000 3s 60s 3s
+	cat <<EOF2
+maxconn_per_source = $CAP;
+pools = ( { name = "p"; servers = ( { name = "a"; address = "127.0.0.1:$pa"; } ); } );
+listeners = ( { name = "l"; bind = "127.0.0.1:$lport"; pool = "p"; } );
+EOF2
+} >"$T/lbd.conf"
+kill -HUP "$LBD_PID"
+wait_for 10000 eval '[ "$(status_key generation)" -gt "$gen" ] &&
+    [ "$(status_key maxconn_per_source)" -eq $CAP ]' ||
+	fail "the reload did not publish maxconn_per_source $CAP: $(ctl status)"
+
+t0=$(now_ms)
+bg "$STALL" idle "127.0.0.1:$lport" -n $N --read -t 60 --timeout 5000 >"$T/idle2.out" 2>&1
+IDLE=$BG_PID
+wait_for 30000 grep -q '^open ' "$T/idle2.out" || fail "the capped idle clients did not connect"
+t1=$(now_ms)
+grep -q "^open $N failed 0" "$T/idle2.out" || fail "$(head -n 1 "$T/idle2.out")"
+wait_for 5000 grep -q "^closed $((N - CAP))\$" "$T/idle2.out" ||
+	fail "lbd did not close $((N - CAP)) of $N: $(grep '^closed' "$T/idle2.out" | tail -n 1)"
+t2=$(now_ms)
+info "$N idle connections from 127.0.0.1 with maxconn_per_source $CAP: open in $((t1 - t0)) ms, $((N - CAP)) closed by lbd $((t2 - t1)) ms after the last connect"
+act=$(lbd_active) sact=$(lbd_server_active) rej=$(status_key per_source_rejects)
+addrs=$(status_key per_source_addresses)
+info "held: status active $act, servers active $sact, per_source_rejects $rej, addresses counted $addrs"
+[ "$act" -eq $CAP ] && [ "$sact" -eq $CAP ] ||
+	fail "held $act / $sact connections, want exactly $CAP"
+[ "$rej" -eq $((N - CAP)) ] || fail "per_source_rejects $rej, want $((N - CAP))"
+[ "$addrs" -eq 1 ] || fail "$addrs addresses counted, want 1"
+last=$(grep '^closed' "$T/idle2.out" | tail -n 1)
+[ "$last" = "closed $((N - CAP))" ] || fail "the held ones were closed too: $last"
+
+t3=$(now_ms)
+"$STALL" who "127.0.0.1:$lport" --timeout 2000 >"$T/who1.out" 2>&1 &&
+	fail "a client from 127.0.0.1 over the cap was served: $(cat "$T/who1.out")"
+t3=$(($(now_ms) - t3))
+[ "$t3" -lt 1000 ] || fail "the client over the cap was closed only after $t3 ms"
+"$STALL" who "127.0.0.1:$lport" --src 127.0.0.2 --timeout 1000 >"$T/who2.out" 2>&1 ||
+	fail "the client from 127.0.0.2 was not served within 1 s: $(cat "$T/who2.out")"
+info "one more from 127.0.0.1: $(cat "$T/who1.out") (closed by lbd in $t3 ms); from 127.0.0.2: $(cat "$T/who2.out")"
+nlog=$(grep -c 'maxconn_per_source 100' "$LBD_LOG")
+info "log: $nlog rate-limited per-source lines for $((N - CAP + 1)) refused; $(grep -c 'end=per_source' "$LBD_LOG") per-connection lines"
+[ "$nlog" -ge 1 ] && [ "$nlog" -le 20 ] || fail "$nlog per-source log lines, want 1..20"
+
+kill_child TERM "$IDLE"
+wait_for 5000 eval '[ "$(lbd_active)" -eq 0 ] && [ "$(lbd_server_active)" -eq 0 ] &&
+    [ "$(status_key per_source_addresses)" -eq 0 ]' ||
+	fail "counts after closing the $CAP: $(lbd_active) / $(lbd_server_active) / $(status_key per_source_addresses) addresses"
+info "the $CAP closed by the client: status active, servers active and per-source addresses all 0"
 pass
