@@ -15,8 +15,10 @@
 #    the other 4,900 are closed by lbd within 5 s of the last connect,
 #    one more from 127.0.0.1 is closed at once, a client from 127.0.0.2
 #    is served within 1 s, the log says so in a handful of rate-limited
-#    lines, not 4,900; once the 100 are closed every count (status
-#    active, servers active, per-source addresses) is 0.
+#    lines, not 4,900.  A worker killed (-9) holding some of the 100
+#    gives its share back: as many new ones from 127.0.0.1 are held again,
+#    no more.  Once all are closed every count (status active, servers
+#    active, per-source addresses) is 0.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hostile_lib.sh"
 lb_init t_hostile_slowloris
@@ -114,9 +116,33 @@ nlog=$(grep -c 'maxconn_per_source 100' "$LBD_LOG")
 info "log: $nlog rate-limited per-source lines for $((N - CAP + 1)) refused; $(grep -c 'end=per_source' "$LBD_LOG") per-connection lines"
 [ "$nlog" -ge 1 ] && [ "$nlog" -le 20 ] || fail "$nlog per-source log lines, want 1..20"
 
+# A worker killed (-9) while holding some of the 100: the master takes
+# its share of the per-source count back, so exactly as many new
+# connections from 127.0.0.1 are held again, no more, no fewer.
+victim="" best=0
+for w in $(lbd_workers); do
+	n=$(ls -l "/proc/$w/fd" 2>/dev/null | grep -c 'socket:')
+	[ "$n" -gt "$best" ] && best=$n victim=$w
+done
+[ -n "$victim" ] || fail "no worker to kill"
+closed_n() { grep '^closed' "$T/idle2.out" | tail -n 1 | cut -d' ' -f2; }
+kill -9 "$victim"
+wait_for 5000 eval '[ "$(closed_n)" -gt $((N - CAP)) ] &&
+    [ "$(lbd_active)" -eq $((N - $(closed_n))) ]' ||
+	fail "after killing worker $victim: active $(lbd_active), client saw $(closed_n) closed"
+lost=$((CAP - $(lbd_active)))
+bg "$STALL" idle "127.0.0.1:$lport" -n $CAP --read -t 60 --timeout 5000 >"$T/idle3.out" 2>&1
+IDLE3=$BG_PID
+wait_for 10000 grep -q '^open ' "$T/idle3.out" || fail "the third batch did not connect"
+wait_for 5000 grep -q "^closed $((CAP - lost))\$" "$T/idle3.out" ||
+	fail "of $CAP more, $(grep '^closed' "$T/idle3.out" | tail -n 1) closed, want $((CAP - lost))"
+[ "$(lbd_active)" -eq $CAP ] || fail "active $(lbd_active) after the worker kill and $CAP more, want $CAP"
+info "worker $victim killed holding $lost of the $CAP: $lost new ones held, $((CAP - lost)) closed, active $CAP again"
+
 kill_child TERM "$IDLE"
+kill_child TERM "$IDLE3"
 wait_for 5000 eval '[ "$(lbd_active)" -eq 0 ] && [ "$(lbd_server_active)" -eq 0 ] &&
     [ "$(status_key per_source_addresses)" -eq 0 ]' ||
 	fail "counts after closing the $CAP: $(lbd_active) / $(lbd_server_active) / $(status_key per_source_addresses) addresses"
-info "the $CAP closed by the client: status active, servers active and per-source addresses all 0"
+info "all closed by the clients: status active, servers active and per-source addresses all 0"
 pass
