@@ -139,6 +139,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_ge(conf->workers, 1);	/* 0 resolved */
 	ck_assert_uint_le(conf->workers, 64);
 	ck_assert_uint_eq(conf->maxconn, 10000);
+	ck_assert_uint_eq(conf->maxconn_per_source, 0);
 	ck_assert_str_eq(conf->control_socket, "/run/lbd/lbd.sock");
 	ck_assert_int_eq(conf->log_facility, LOG_DAEMON);
 	ck_assert(conf->log_connections);
@@ -335,6 +336,14 @@ START_TEST(test_ranges)
 	    "'drain' must be between 0ms and 24h (got 25h)");
 	expect("timeouts = {\n drain = -5; };\n" POOL LSN, 2,
 	    "'drain' must not be negative");
+	expect("maxconn = 10;\nmaxconn_per_source = 1000001;\n" POOL LSN, 2,
+	    "'maxconn_per_source' must be between 0 and 1000000 (got 1000001)");
+	expect("maxconn_per_source = -1;\n" POOL LSN, 1,
+	    "'maxconn_per_source' must be between");
+	load_ok("maxconn_per_source = 0;\n" POOL LSN);
+	ck_assert_uint_eq(conf->maxconn_per_source, 0);
+	load_ok("maxconn_per_source = 1000000;\n" POOL LSN);
+	ck_assert_uint_eq(conf->maxconn_per_source, 1000000);
 	/* Edges that are fine. */
 	load_ok("maxconn = 1000000;\ntimeouts = { connect = \"1h\"; idle = "
 	    "\"168h\"; drain = \"24h\"; };\n" POOL LSN);
