@@ -36,7 +36,7 @@
 
 #include "srclimit.h"
 
-#define SRC_TRIES	8	/* step-2 races before letting a client in */
+#define SRC_TRIES	8	/* lost step-2 claims before letting a client in */
 
 #define SRC_TAG(w)	((w) >> SHM_SRC_COUNT_BITS)
 #define SRC_COUNT(w)	((uint32_t)((w) & SHM_SRC_COUNT_MAX))
@@ -207,7 +207,14 @@ srclimit_acquire(struct shm_srcs *s, uint32_t wslot,
 		cap = SHM_SRC_COUNT_MAX;
 	home = h & (SHM_SRC_SLOTS - 1);
 	tag = h >> SHM_SRC_COUNT_BITS;
-	for (tries = 0; tries < SRC_TRIES; tries++) {
+	tries = 0;
+	while (tries < SRC_TRIES) {
+		/*
+		 * A lost CAS in step 1 is not a try: another process's CAS
+		 * on that slot succeeded, so the table as a whole progresses
+		 * (lock-free), and a hot address must never slip through
+		 * uncounted for being hot.
+		 */
 		switch (src_join(s, home, tag, cap, idx, &res, &free, &fword)) {
 		case SRC_STEP_DONE:
 			goto done;
@@ -226,6 +233,7 @@ srclimit_acquire(struct shm_srcs *s, uint32_t wslot,
 			res = SRC_OK;
 			goto done;
 		}
+		tries++;
 	}
 	/* Lost every race in a row: let it in rather than spin. */
 	atomic_fetch_add_explicit(&s->table_full, 1, memory_order_relaxed);
