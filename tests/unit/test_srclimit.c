@@ -3,7 +3,7 @@
  * the cap holds exactly, other addresses are unaffected, release frees
  * the slot for any address, a full probe run lets clients through, a
  * dead worker's shares are taken back, and three processes racing on
- * cap 1 never hold two.
+ * cap 1 never hold two (nor, each holding up to 4, more than 5 on cap 5).
  */
 #include <arpa/inet.h>
 #include <signal.h>
@@ -231,34 +231,46 @@ END_TEST
  * [1] = holders now, [2] = most at once, [3] = wins.
  */
 static void __attribute__((noreturn))
-racer(uint32_t wslot, _Atomic int32_t *shared)
+racer(uint32_t wslot, _Atomic int32_t *shared, uint32_t cap, int hold)
 {
 	struct sockaddr_storage	 a;
-	uint32_t		 idx;
+	uint32_t		 idx[8];
 	int32_t			 now, max;
-	int			 r;
+	int			 r, h, got;
 
 	while (atomic_load(&shared[0]) == 0)
 		;
 	for (r = 0; r < RACE_ROUNDS; r++) {
-		if (srclimit_acquire(s, wslot, v4(&a, 77), 1, &idx) != SRC_OK)
-			continue;
-		now = atomic_fetch_add(&shared[1], 1) + 1;
-		max = atomic_load(&shared[2]);
-		while (now > max &&
-		    !atomic_compare_exchange_weak(&shared[2], &max, now))
-			;
-		atomic_fetch_add(&shared[3], 1);
-		atomic_fetch_sub(&shared[1], 1);
-		srclimit_release(s, wslot, idx);
+		for (got = 0, h = 0; h < hold; h++) {
+			if (srclimit_acquire(s, wslot, v4(&a, 77), cap,
+			    &idx[got]) != SRC_OK)
+				continue;
+			got++;
+			now = atomic_fetch_add(&shared[1], 1) + 1;
+			max = atomic_load(&shared[2]);
+			while (now > max && !atomic_compare_exchange_weak(
+			    &shared[2], &max, now))
+				;
+			atomic_fetch_add(&shared[3], 1);
+		}
+		while (got > 0) {
+			atomic_fetch_sub(&shared[1], 1);
+			srclimit_release(s, wslot, idx[--got]);
+		}
 	}
 	_exit(0);
 }
 
-START_TEST(test_concurrent_cap1)
+/*
+ * RACE_PROCS processes, each taking up to `hold` connections of one
+ * address at a time on cap `cap`.  Returns the most held at once.
+ */
+static int32_t
+race(uint32_t cap, int hold)
 {
 	_Atomic int32_t	*shared;
 	pid_t		 pid[RACE_PROCS];
+	int32_t		 max;
 	int		 i, st;
 
 	shared = mmap(NULL, 4 * sizeof(*shared), PROT_READ | PROT_WRITE,
@@ -266,23 +278,37 @@ START_TEST(test_concurrent_cap1)
 	ck_assert_ptr_ne(shared, MAP_FAILED);
 	for (i = 0; i < RACE_PROCS; i++)
 		if ((pid[i] = fork()) == 0)
-			racer((uint32_t)i, shared);
+			racer((uint32_t)i, shared, cap, hold);
 	atomic_store(&shared[0], 1);	/* before any assert: never strand */
 	for (i = 0; i < RACE_PROCS; i++) {
 		ck_assert_int_ne(pid[i], -1);
 		ck_assert_int_eq(waitpid(pid[i], &st, 0), pid[i]);
 		ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	}
-	ck_assert_int_eq(atomic_load(&shared[2]), 1);
+	max = atomic_load(&shared[2]);
 	ck_assert_int_gt(atomic_load(&shared[3]), 0);
+	/* Everything given back: no slot counts, no share is left. */
 	ck_assert_uint_eq(srclimit_tracked(s), 0);
 	ck_assert_uint_eq(atomic_load(&s->table_full), 0);
 	for (i = 0; i < RACE_PROCS; i++)
 		srclimit_worker_release(s, (uint32_t)i);
 	ck_assert_uint_eq(srclimit_tracked(s), 0);
-	printf("cap 1, %d processes x %d rounds: %d held, never 2\n",
-	    RACE_PROCS, RACE_ROUNDS, atomic_load(&shared[3]));
+	printf("cap %u, %d processes x %d rounds holding up to %d: %d "
+	    "acquired, at most %d at once\n", cap, RACE_PROCS, RACE_ROUNDS,
+	    hold, atomic_load(&shared[3]), max);
 	munmap(shared, 4 * sizeof(*shared));
+	return max;
+}
+
+START_TEST(test_concurrent_cap1)
+{
+	ck_assert_int_eq(race(1, 1), 1);
+}
+END_TEST
+
+START_TEST(test_concurrent_cap5)
+{
+	ck_assert_int_le(race(5, 4), 5);
 }
 END_TEST
 
@@ -320,6 +346,7 @@ srclimit_suite(void)
 	tcase_add_test(tc, test_full_fails_open);
 	tcase_add_test(tc, test_worker_death);
 	tcase_add_test(tc, test_concurrent_cap1);
+	tcase_add_test(tc, test_concurrent_cap5);
 	tcase_add_test(tc, test_in_table);
 	suite_add_tcase(su, tc);
 	return su;
