@@ -132,9 +132,30 @@ sess_settle(struct sess *s, struct sess_dir *d, enum sess_step r)
 }
 
 /*
+ * True when the server failed (reset, or EOF) before a single byte was
+ * delivered either way and before it sent anything: then retrying
+ * another server is invisible to the client.  Bytes the client sent may
+ * sit in our pipe; they were not delivered, so they go to the next one.
+ */
+static bool
+sess_relay_early_fail(const struct sess *s, const struct sess_dir *d,
+    enum sess_step r)
+{
+	bool server_failed;
+
+	if (s->up.bytes != 0 || s->down.bytes != 0 || s->down.inpipe != 0)
+		return false;
+	if (d == &s->down)
+		server_failed = r == SESS_STEP_ERR_SRC || d->eof;
+	else
+		server_failed = r == SESS_STEP_ERR_DST;
+	return server_failed;
+}
+
+/*
  * Moves bytes in direction `d` until it blocks, up to a round budget,
  * counts them in the table and re-arms its events.  Returns true when
- * the session ended (then `s` is freed).
+ * the session ended (then `s` is freed) or went back to connecting.
  */
 bool
 sess_relay_pump(struct sess *s, struct sess_dir *d)
@@ -156,6 +177,10 @@ sess_relay_pump(struct sess *s, struct sess_dir *d)
 		atomic_fetch_add_explicit(d == &s->up ? &srv->bytes_in :
 		    &srv->bytes_out, moved, memory_order_relaxed);
 		s->last_ms = clock_mono_ms();
+	}
+	if (sess_relay_early_fail(s, d, r)) {
+		sess_retry_server(s);
+		return true;
 	}
 	if (r == SESS_STEP_ERR_SRC || r == SESS_STEP_ERR_DST) {
 		/* up reads the client; down writes it. */

@@ -365,6 +365,25 @@ sess_connect_next(struct sess *s)
 	}
 }
 
+void
+sess_retry_server(struct sess *s)
+{
+	event_del(&s->ev_cread);
+	event_del(&s->ev_cwrite);
+	event_del(&s->ev_sread);
+	event_del(&s->ev_swrite);
+	s->up.waitpipe = s->down.waitpipe = false;
+	s->up.dst = s->down.src = -1;
+	/* A client EOF already forwarded must reach the next server too. */
+	s->up.done = false;
+	s->down.eof = s->down.done = false;
+	s->first_eof = s->up.eof ? 1 : 0;
+	s->state = SESS_CONNECTING;
+	errno = ECONNRESET;
+	sess_server_failed(s);
+	sess_connect_next(s);
+}
+
 /* Sets up the embedded events of a fresh session (nothing added yet). */
 static void
 sess_init_events(struct sess *s)

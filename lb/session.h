@@ -167,6 +167,13 @@ sess_timeval(struct timeval *tv, uint64_t ms)
 
 /* Releases all `s` owns, logs its line, frees it (session.c). */
 void sess_end(struct sess *s, enum sess_end why);
+/*
+ * The server failed before any byte moved either way (reset or closed
+ * right after accepting: a backend killed with connections in its accept
+ * queue).  Nothing of the client's reached it, so the session counts a
+ * failure and tries another server like a failed connect (session.c).
+ */
+void sess_retry_server(struct sess *s);
 /* The server is ready: start relaying both ways (relay.c). */
 void sess_relay_start(struct sess *s);
 /* Pumps direction `d`; true when the session ended (relay.c). */

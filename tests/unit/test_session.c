@@ -278,6 +278,51 @@ START_TEST(refused_server_retried)
 }
 END_TEST
 
+/*
+ * A server that accepts and resets before any byte (a backend killed with
+ * connections in its accept queue): the session tries the next server,
+ * and the client never notices.  (Had the client's bytes already been
+ * delivered to the dead server, retrying would not be safe, and lbd does
+ * not.)
+ */
+START_TEST(reset_before_data_retried)
+{
+	struct linger	lg = { 1, 0 };
+	uint16_t	pflaky, plive;
+	int		lflaky = listener(&pflaky, 4), llive = listener(&plive, 4);
+	int		c, f, s, flaky, live;
+	char		buf[4];
+
+	flaky = server("flaky", pflaky);
+	live = server("live", plive);
+	c = client();
+	ck_assert(spin_until_readable(lflaky));
+	f = accept(lflaky, NULL, NULL);
+	ck_assert_int_ne(f, -1);
+	ck_assert_int_eq(setsockopt(f, SOL_SOCKET, SO_LINGER, &lg,
+	    sizeof(lg)), 0);
+	close(f);			/* RST, nothing read or written */
+	ck_assert(spin_until_readable(llive));
+	s = accept(llive, NULL, NULL);
+	ck_assert_int_ne(s, -1);
+	ck_assert_int_eq(write(c, "hi", 2), 2);
+	read_exact(s, buf, 2);
+	ck_assert(memcmp(buf, "hi", 2) == 0);
+	ck_assert_int_eq(write(s, "ok\n", 3), 3);
+	read_exact(c, buf, 3);
+	ck_assert(memcmp(buf, "ok\n", 3) == 0);
+	ck_assert_uint_eq(atomic_load(&t->servers[flaky].failures), 1);
+	ck_assert_int_eq(atomic_load(&t->servers[flaky].active), 0);
+	ck_assert_int_eq(atomic_load(&t->servers[live].active), 1);
+	close(c);
+	close(s);
+	ck_assert(spin_until_ended(1));
+	assert_counts_zero();
+	close(lflaky);
+	close(llive);
+}
+END_TEST
+
 START_TEST(no_server_closes_client)
 {
 	int	c, idx;
@@ -422,6 +467,7 @@ session_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, both_ways_half_close);
 	tcase_add_test(tc, refused_server_retried);
+	tcase_add_test(tc, reset_before_data_retried);
 	tcase_add_test(tc, no_server_closes_client);
 	tcase_add_test(tc, all_refused_connect_failed);
 	tcase_add_test(tc, idle_timeout);
