@@ -106,11 +106,16 @@ sess_settle(struct sess *s, struct sess_dir *d, enum sess_step r)
 		event_del(d->wev);
 		if (d->done)
 			return false;
-		/* Propagate the FIN; the other direction keeps running. */
-		(void)shutdown(d->dst, SHUT_WR);
 		d->done = true;
-		if (!s->up.done || !s->down.done)
+		/*
+		 * Propagate the FIN; the other direction keeps running.  When
+		 * it is done too, close() right after sends the FIN: skip the
+		 * syscall.
+		 */
+		if (!s->up.done || !s->down.done) {
+			(void)shutdown(d->dst, SHUT_WR);
 			return false;
+		}
 		sess_end(s, s->first_eof == 1 ? SESS_END_CLIENT_CLOSE :
 		    SESS_END_SERVER_CLOSE);
 		return true;
