@@ -94,5 +94,11 @@ void ctl_tab_cell(struct ctl_tab *tab, int col, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Prints every row, columns padded to their widest cell; frees tab. */
 void ctl_tab_print(struct ctl_tab *tab, struct ctl_buf *out);
+/*
+ * Ends a listing: closes the JSON array (and the line) when `json`, else
+ * prints the aligned table.
+ */
+void ctl_list_end(bool json, struct json_w *w, struct ctl_tab *tab,
+    struct ctl_buf *out);
 
 #endif

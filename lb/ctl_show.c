@@ -293,11 +293,7 @@ ctl_show_pools(const struct ctl_env *env, const struct ctl_request *req,
 		ctl_tab_cell(&tab, 6, "%llu",
 		    (unsigned long long)atomic_load(&p->no_server));
 	}
-	if (req->json) {
-		json_arr_end(&w);
-		ctl_buf_append(out, "\n", 1);
-	} else
-		ctl_tab_print(&tab, out);
+	ctl_list_end(req->json, &w, &tab, out);
 	return true;
 }
 
@@ -434,11 +430,7 @@ ctl_show_servers(const struct ctl_env *env, const struct ctl_request *req,
 		else
 			ctl_server_row(&tab, t, idx, now);
 	}
-	if (req->json) {
-		json_arr_end(&w);
-		ctl_buf_append(out, "\n", 1);
-	} else
-		ctl_tab_print(&tab, out);
+	ctl_list_end(req->json, &w, &tab, out);
 	return true;
 }
 
@@ -486,11 +478,7 @@ ctl_show_workers(const struct ctl_env *env, const struct ctl_request *req,
 		    (unsigned long long)atomic_load(&wk->conns_total));
 		ctl_tab_cell(&tab, 5, "%s", iso);
 	}
-	if (req->json) {
-		json_arr_end(&w);
-		ctl_buf_append(out, "\n", 1);
-	} else
-		ctl_tab_print(&tab, out);
+	ctl_list_end(req->json, &w, &tab, out);
 	return true;
 }
 

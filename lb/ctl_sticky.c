@@ -92,11 +92,7 @@ ctl_sticky_stats(const struct ctl_env *env, const struct ctl_request *req,
 		ctl_tab_cell(&tab, 6, "%llu", (unsigned long long)
 		    atomic_load(&st->timeout_ms) / 1000);
 	}
-	if (req->json) {
-		json_arr_end(&w);
-		ctl_buf_append(out, "\n", 1);
-	} else
-		ctl_tab_print(&tab, out);
+	ctl_list_end(req->json, &w, &tab, out);
 	return true;
 }
 
@@ -201,11 +197,7 @@ ctl_sticky_entries(const struct ctl_env *env, const struct ctl_request *req,
 		ctl_tab_init(&tab, "CLIENT SERVER EXPIRES_S>");
 	sticky_walk(st, req->argc == 4 ? (struct sockaddr *)&ss : NULL,
 	    clock_mono_ms(), ctl_sticky_row, &sh);
-	if (req->json) {
-		json_arr_end(&w);
-		ctl_buf_append(out, "\n", 1);
-	} else
-		ctl_tab_print(&tab, out);
+	ctl_list_end(req->json, &w, &tab, out);
 	return true;
 }
 

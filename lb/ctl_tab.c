@@ -113,3 +113,14 @@ done:
 	free(tab->cells);
 	memset(tab, 0, sizeof(*tab));
 }
+
+void
+ctl_list_end(bool json, struct json_w *w, struct ctl_tab *tab,
+    struct ctl_buf *out)
+{
+	if (json) {
+		json_arr_end(w);
+		ctl_buf_append(out, "\n", 1);
+	} else
+		ctl_tab_print(tab, out);
+}
