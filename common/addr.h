@@ -9,6 +9,7 @@
 #ifndef LB_ADDR_H
 #define LB_ADDR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -23,6 +24,9 @@ const char *addr_format(const struct sockaddr *sa, char *buf, size_t buflen);
 /* Formats only the host part ("1.2.3.4" or "::1"). */
 const char *addr_format_host(const struct sockaddr *sa, char *buf,
     size_t buflen);
+
+/* True for the IPv4 or IPv6 wildcard address (0.0.0.0, ::). */
+bool addr_is_any(const struct sockaddr *sa);
 
 /* Port in host order, 0 for non-inet families. */
 unsigned addr_port(const struct sockaddr *sa);

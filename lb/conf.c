@@ -343,7 +343,7 @@ conf_server(struct conf_ctx *ctx, const config_setting_t *el,
 	conf_get_name(ctx, el, "name", srv->name, sizeof(srv->name));
 	if (conf_get_addr(ctx, el, "address", srv->address,
 	    sizeof(srv->address), &srv->addr, &srv->addrlen) == 0 &&
-	    conf_addr_is_any(&srv->addr))
+	    addr_is_any((const struct sockaddr *)&srv->addr))
 		conf_err(ctx, conf_line(config_setting_get_member(el,
 		    "address")), "'address' \"%s\" is a wildcard: a server "
 		    "needs a real address", srv->address);
@@ -537,7 +537,8 @@ conf_bind_clash(const struct conf_listener *a, const struct conf_listener *b)
 	    addr_port((const struct sockaddr *)&a->addr) !=
 	    addr_port((const struct sockaddr *)&b->addr))
 		return false;
-	if (conf_addr_is_any(&a->addr) || conf_addr_is_any(&b->addr))
+	if (addr_is_any((const struct sockaddr *)&a->addr) ||
+	    addr_is_any((const struct sockaddr *)&b->addr))
 		return true;
 	if (a->addr.ss_family == AF_INET) {
 		a4 = (const struct sockaddr_in *)&a->addr;

@@ -305,17 +305,6 @@ conf_is_group(struct conf_ctx *ctx, const config_setting_t *s)
 	return false;
 }
 
-/* Is this the IPv4 or IPv6 wildcard address? */
-bool
-conf_addr_is_any(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr ==
-		    htonl(INADDR_ANY);
-	return IN6_IS_ADDR_UNSPECIFIED(
-	    &((const struct sockaddr_in6 *)ss)->sin6_addr);
-}
-
 /*
  * Required address member `key`: copied as written into text (size
  * textlen) and parsed into *ss / *len.  Returns 0, or -1 (reported).

@@ -62,6 +62,5 @@ bool conf_is_group(struct conf_ctx *ctx, const config_setting_t *s);
 int conf_get_addr(struct conf_ctx *ctx, const config_setting_t *grp,
     const char *key, char *text, size_t textlen,
     struct sockaddr_storage *ss, socklen_t *len);
-bool conf_addr_is_any(const struct sockaddr_storage *ss);
 
 #endif

@@ -272,19 +272,6 @@ bad:
 	return -1;
 }
 
-/* A backend address must name one host and port: no wildcard. */
-static bool
-ctl_addr_usable(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr !=
-		    htonl(INADDR_ANY);
-	if (ss->ss_family == AF_INET6)
-		return !IN6_IS_ADDR_UNSPECIFIED(
-		    &((const struct sockaddr_in6 *)ss)->sin6_addr);
-	return false;
-}
-
 /* add POOL/SERVER ADDRESS [weight N] [maxconn N] [backup] */
 static bool
 ctl_do_add(const struct ctl_env *env, const struct ctl_request *req,
@@ -310,7 +297,9 @@ ctl_do_add(const struct ctl_env *env, const struct ctl_request *req,
 		ctl_buf_printf(out, "no pool named '%s'\n", pool);
 		return false;
 	}
-	if (addr_parse(req->argv[2], &ss, &sl) == -1 || !ctl_addr_usable(&ss)) {
+	/* A backend address names one host and port: no wildcard. */
+	if (addr_parse(req->argv[2], &ss, &sl) == -1 ||
+	    addr_is_any((struct sockaddr *)&ss)) {
 		ctl_buf_printf(out, "bad address '%s': expected IPv4:PORT or "
 		    "[IPv6]:PORT\n", req->argv[2]);
 		return false;

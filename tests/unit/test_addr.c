@@ -87,6 +87,13 @@ START_TEST(test_any)
 	ck_assert_int_eq(addr_parse("*:80", &ss, &len), 0);
 	ck_assert_uint_eq(((struct sockaddr_in *)&ss)->sin_addr.s_addr,
 	    htonl(INADDR_ANY));
+	ck_assert(addr_is_any((struct sockaddr *)&ss));
+	ck_assert_int_eq(addr_parse("[::]:80", &ss, &len), 0);
+	ck_assert(addr_is_any((struct sockaddr *)&ss));
+	ck_assert_int_eq(addr_parse("127.0.0.1:80", &ss, &len), 0);
+	ck_assert(!addr_is_any((struct sockaddr *)&ss));
+	ck_assert_int_eq(addr_parse("[::1]:80", &ss, &len), 0);
+	ck_assert(!addr_is_any((struct sockaddr *)&ss));
 }
 END_TEST
 
