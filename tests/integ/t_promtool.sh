@@ -41,6 +41,12 @@ listeners = ( { name = "l"; bind = "127.0.0.1:$lport"; pool = "web"; } );
 EOF2
 } >"$T/lbd.conf"
 start_lbd "$T/lbd.conf" "$lport"
+# With checks configured a server starts down until its first check passes.
+a_up() {
+	"$LBCTL" -s "$T/lbd.sock" --json servers web |
+	    grep -q '"name":"a"[^}]*"state":"up"'
+}
+wait_for 5000 a_up || fail "server a never came up"
 "$LBCTL" -s "$T/lbd.sock" drain web/b >/dev/null || fail "drain failed"
 "$CLIENT" who "127.0.0.1:$lport" -n 20 >/dev/null 2>&1 || fail "no service"
 "$LBCTL" -s "$T/lbd.sock" metrics >"$T/metrics.txt" ||
